@@ -1,0 +1,225 @@
+"""The architecture base class: the one place an architecture declares everything about itself.
+
+A subclass declares
+- its per-mode parametrisation θ, gain ψ(θ) and loss L(θ) in sympy (`theta`, `gain`, `loss`,
+  `reduce`), from which the gradient-flow ODE is *derived* (theory.derive);
+- its claimed solution ψ(τ) and sampling antiderivative (or None: "solve numerically"/quadrature);
+- fast vectorised float64 evaluation (`_weight`, optionally `_log_variance`);
+- the law it predicts (`law`) and its valid range of Q;
+- its torch model (`torch_model`), built lazily so `theory` never needs torch.
+Everything else (validation, mpmath reference, quadrature fallback, checks, emergence) is generic.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import mpmath as mp
+import numpy as np
+import sympy as sp
+
+from . import derive as D
+from . import symbols as S
+from . import validate as V
+from .errors import SpecbiasError
+from .sampling import DENOISER
+
+
+@dataclass(frozen=True)
+class Law:
+    """The law an architecture predicts for the emergence time of increasing modes.
+
+    `exponent` maps (criterion, Q) to the (low, high) range of the fitted exponent α in τ* ∝ λ^{−α}
+    (THEORY §4.2), for spectra within λ ∈ [1e−3, 1e2]; `rate` is the human-readable rate.
+    """
+
+    kind: str  # "inverse-variance" or "departs"
+    rate: str
+    exponent: dict = field(default_factory=dict)
+    note: str = ""
+
+    def exponent_range(self, criterion: str, Q: float):
+        """Predicted (low, high) for α, or None where the theory states no range."""
+        best = None
+        for (crit, q), rng in self.exponent.items():
+            if crit == criterion and abs(q - Q) < 1e-12:
+                best = rng
+        return best
+
+
+class Architecture:
+    """Base class; see the module docstring. Subclasses set the class attributes below."""
+
+    name: str = ""
+    title: str = ""
+    source: str = ""
+    law: Law = Law("inverse-variance", "")
+    params: dict = {}
+    q_range: tuple = (0.0, 1.0)  # inclusive bounds of the initial gain Q
+    q_fixed_points: tuple = ()  # values of Q that are legal but learn nothing
+    sampling = DENOISER
+    expected_failures: dict = {}  # check name → reason the check cannot pass for this architecture
+    #: False: every element of `lam` is an independent mode. True: the modes interact, and the last
+    #: axis of the broadcast `lam` is one whole spectrum (e.g. the N Fourier variances seen by a
+    #: local convolution); results are still per mode, with the same shape.
+    coupled: bool = False
+
+    # ---- symbolic declaration -------------------------------------------------------------
+    def theta(self, **p) -> tuple:
+        return (S.psi,)
+
+    def gain(self, **p) -> sp.Expr:
+        return S.psi
+
+    def loss(self, **p) -> sp.Expr:
+        return S.denoiser_loss(self.gain(**p))
+
+    def reduce(self, **p) -> dict:
+        return {}
+
+    def initial_gain(self, **p) -> sp.Expr:
+        return S.Q
+
+    def fixed_point(self, **p) -> sp.Expr:
+        return S.K
+
+    def solution(self, **p) -> sp.Expr | None:
+        """Claimed ψ(σ, τ), or None if the ODE must be solved numerically."""
+        return None
+
+    def log_H(self, **p) -> sp.Expr | None:
+        """Claimed antiderivative of the sampling integrand in σ (or t), or None for quadrature."""
+        return None
+
+    def extra_checks(self, ode: sp.Expr, **p) -> list:
+        """Architecture-specific checks beyond the generic ones (list of theory.derive.Check)."""
+        return []
+
+    # ---- float64 evaluation ----------------------------------------------------------------
+    def _weight(self, lam, sigma, tau, Q, eta, **p) -> np.ndarray:
+        """Vectorised float64 ψ; default: lambdify the claimed solution."""
+        return self._lambdified("weight", p)(lam, sigma, tau, Q, eta)
+
+    def _log_variance(self, lam, tau, Q, eta, sigma0, sigmaT, **p) -> np.ndarray:
+        """Vectorised float64 ln λ̃; default: quadrature of the sampling integral over `_weight`."""
+        lam_b, tau_b = np.broadcast_arrays(lam, tau)
+        lam_f, tau_f = lam_b.reshape(-1, 1), tau_b.reshape(-1, 1)
+        out = self.sampling.quadrature(
+            lambda s: self._weight(lam_f, s[None, :], tau_f, Q, eta, **p), sigma0, sigmaT)
+        return out.reshape(lam_b.shape)
+
+    # ---- mpmath reference --------------------------------------------------------------------
+    def _weight_mp(self, lam, sigma, tau, Q, eta, **p):
+        return self._lambdified("weight_mp", p)(lam, sigma, tau, Q, eta)
+
+    def _log_variance_mp(self, lam, tau, Q, eta, sigma0, sigmaT, **p):
+        if tau == 0:  # the closed forms hold Ei(0) = −∞ terms that cancel; use the exact limit
+            return self.sampling.initial_log_variance(Q, sigma0, sigmaT, log=mp.log)
+        expr = self._lambdified("log_variance_mp", p)
+        if expr is not None:
+            return expr(lam, tau, Q, eta, sigma0, sigmaT)
+        return self.sampling.quadrature_mp(lambda s: self._weight_mp(lam, s, tau, Q, eta, **p),
+                                           sigma0, sigmaT)
+
+    def _lambdified(self, which: str, p: dict):
+        key = (which, tuple(sorted(p.items())))
+        cache = self.__dict__.setdefault("_cache", {})
+        if key not in cache:
+            cache[key] = self._build(which, p)
+        return cache[key]
+
+    def _build(self, which: str, p: dict):
+        args_w = (S.lam, S.sigma, S.tau, S.Q, S.eta)
+        if which in ("weight", "weight_mp"):
+            sol = self.solution(**p)
+            if sol is None:
+                raise NotImplementedError(f"{self.name}: no closed-form weight; override _weight")
+            return sp.lambdify(args_w, sol, modules="mpmath" if which == "weight_mp" else "scipy")
+        lnH = self.log_H(**p)
+        if lnH is None:
+            return None
+        expr = self.sampling.log_variance_expr(lnH)
+        return sp.lambdify((S.lam, S.tau, S.Q, S.eta, S.sigma0, S.sigmaT), expr, modules="mpmath")
+
+    # ---- public API --------------------------------------------------------------------------
+    def resolve(self, p: dict) -> dict:
+        """Fill in defaults for the architecture's extra parameters and reject unknown ones."""
+        unknown = set(p) - set(self.params)
+        if unknown:
+            valid = ", ".join(sorted(self.params)) or "none"
+            raise SpecbiasError(f"{self.name} takes no parameter {sorted(unknown)} (valid: {valid})")
+        out = dict(self.params)
+        out.update(p)
+        self.check_params(out)
+        return out
+
+    def check_params(self, p: dict) -> None:
+        """Validate extra parameters; subclasses with parameters override."""
+
+    def check_Q(self, Q) -> np.ndarray:
+        Q = V.as_array("initial gain (Q)", Q)
+        lo, hi = self.q_range
+        if np.any(Q < lo) or np.any(Q > hi):
+            raise SpecbiasError(f"{self.name}: initial gain Q must lie in [{lo:g}, {hi:g}] "
+                                f"(got {Q.min():g}..{Q.max():g})")
+        return Q
+
+    def weight(self, lam, sigma, tau, Q=0.1, eta=1.0, dps=None, **params):
+        """Per-mode gain ψ_k(σ, τ), broadcast over lam, sigma, tau (float64, or mpmath at `dps`)."""
+        p = self.resolve(params)
+        lam, sigma, tau = V.variances(lam), V.noise(sigma), V.times(tau)
+        Q, eta = self.check_Q(Q), V.rate(eta)
+        lam, sigma, tau, Q = V.broadcast(lam=lam, sigma=sigma, tau=tau, Q=Q)
+        if dps is None:
+            return np.asarray(self._weight(lam, sigma, tau, Q, eta, **p), dtype=np.float64)
+        with mp.workdps(int(dps)):
+            vals = [self._weight_mp(mp.mpf(l), mp.mpf(s), mp.mpf(t), mp.mpf(q), mp.mpf(eta), **p)
+                    for l, s, t, q in zip(lam.flat, sigma.flat, tau.flat, Q.flat)]
+            return np.array([float(v) for v in vals]).reshape(lam.shape)
+
+    def generated_variance(self, lam, tau, Q=0.1, eta=1.0, sigma0=0.002, sigmaT=80.0, dps=None,
+                           **params):
+        """Generated variance λ̃_k(τ) along each mode, broadcast over lam and tau (THEORY §3)."""
+        return np.exp(self.log_generated_variance(lam, tau, Q, eta, sigma0, sigmaT, dps, **params))
+
+    def log_generated_variance(self, lam, tau, Q=0.1, eta=1.0, sigma0=0.002, sigmaT=80.0, dps=None,
+                               **params):
+        """ln λ̃_k(τ); see `generated_variance`."""
+        p = self.resolve(params)
+        lam, tau = V.variances(lam), V.times(tau)
+        Q, eta = self.check_Q(Q), V.rate(eta)
+        sigma0, sigmaT = V.sampling_range(sigma0, sigmaT)
+        if dps is None:  # un-broadcast inputs: terms that depend on τ alone are computed once per τ
+            shape = V.broadcast(lam=lam, tau=tau, Q=Q)[0].shape
+            out = self._log_variance(lam, tau, Q if Q.ndim else float(Q), eta, sigma0, sigmaT, **p)
+            return np.broadcast_to(np.asarray(out, dtype=np.float64), shape).copy()
+        lam, tau, Q = V.broadcast(lam=lam, tau=tau, Q=Q)
+        with mp.workdps(int(dps)):
+            vals = [self._log_variance_mp(mp.mpf(l), mp.mpf(t), mp.mpf(q), mp.mpf(eta),
+                                          mp.mpf(sigma0), mp.mpf(sigmaT), **p)
+                    for l, t, q in zip(lam.flat, tau.flat, Q.flat)]
+            return np.array([float(v) for v in vals]).reshape(lam.shape)
+
+    def initial_variance(self, Q=0.1, sigma0=0.002, sigmaT=80.0):
+        """v₀ = λ̃ at τ = 0, exact (the emergence baseline of THEORY §4.1)."""
+        Q = self.check_Q(Q)
+        sigma0, sigmaT = V.sampling_range(sigma0, sigmaT)
+        return np.exp(self.sampling.initial_log_variance(Q, sigma0, sigmaT))
+
+    def note_on_Q(self, Q) -> str | None:
+        """A warning for legal but degenerate Q (e.g. a fixed point where nothing is learned)."""
+        Q = np.atleast_1d(np.asarray(Q, dtype=float))
+        for q in self.q_fixed_points:
+            if np.any(Q == q):
+                return (f"{self.name}: Q = {q:g} is a fixed point of the gradient flow: "
+                        "the weights never move and nothing is learned")
+        return None
+
+    def derive(self, **params) -> D.Derivation:
+        """Derive the ODE from the loss and run every check (see theory.derive)."""
+        from .checks import run_derivation
+
+        return run_derivation(self, self.resolve(params))
+
+    def torch_model(self, **kwargs):
+        """The matching torch model (numerics); built lazily so theory does not import torch."""
+        raise NotImplementedError(f"{self.name} declares no torch model yet")

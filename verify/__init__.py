@@ -1,0 +1,1 @@
+"""specbias verify: agreement between theory and numerics, departure flags and reports."""

@@ -1,0 +1,45 @@
+"""The `specbias` console command; each layer contributes its own subcommands."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from theory.errors import SpecbiasError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from theory import cli as theory_cli
+
+    from . import bench
+
+    parser = argparse.ArgumentParser(prog="specbias", description="Verify the analytical theory of "
+                                     "spectral bias in the learning dynamics of diffusion models.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    theory_cli.add_parsers(sub)
+    bench.add_parsers(sub)
+    for module in ("numerics.cli", "verify.commands"):
+        try:
+            mod = __import__(module, fromlist=["add_parsers"])
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        mod.add_parsers(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except SpecbiasError as exc:
+        print(f"specbias: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("specbias: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
