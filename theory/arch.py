@@ -11,6 +11,7 @@ Everything else (validation, mpmath reference, quadrature fallback, checks, emer
 """
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 
 import mpmath as mp
@@ -62,6 +63,8 @@ class Architecture:
     #: axis of the broadcast `lam` is one whole spectrum (e.g. the N Fourier variances seen by a
     #: local convolution); results are still per mode, with the same shape.
     coupled: bool = False
+    #: "module:Class" of the matching torch model (numerics), imported only when asked for.
+    model: str = ""
 
     # ---- symbolic declaration -------------------------------------------------------------
     def theta(self, **p) -> tuple:
@@ -128,7 +131,7 @@ class Architecture:
         return cache[key]
 
     def _build(self, which: str, p: dict):
-        args_w = (S.lam, S.sigma, S.tau, S.Q, S.eta)
+        args_w = (S.lam, self.sampling.variable, S.tau, S.Q, S.eta)
         if which in ("weight", "weight_mp"):
             sol = self.solution(**p)
             if sol is None:
@@ -166,7 +169,7 @@ class Architecture:
     def weight(self, lam, sigma, tau, Q=0.1, eta=1.0, dps=None, **params):
         """Per-mode gain ψ_k(σ, τ), broadcast over lam, sigma, tau (float64, or mpmath at `dps`)."""
         p = self.resolve(params)
-        lam, sigma, tau = V.variances(lam), V.noise(sigma), V.times(tau)
+        lam, sigma, tau = V.variances(lam), self.sampling.check_variable(sigma), V.times(tau)
         Q, eta = self.check_Q(Q), V.rate(eta)
         lam, sigma, tau, Q = V.broadcast(lam=lam, sigma=sigma, tau=tau, Q=Q)
         if dps is None:
@@ -220,6 +223,13 @@ class Architecture:
 
         return run_derivation(self, self.resolve(params))
 
+    def as_spectrum(self, lam) -> np.ndarray:
+        """A valid whole spectrum built from arbitrary positive variances (identity unless coupled)."""
+        return np.asarray(lam, dtype=float)
+
     def torch_model(self, **kwargs):
-        """The matching torch model (numerics); built lazily so theory does not import torch."""
-        raise NotImplementedError(f"{self.name} declares no torch model yet")
+        """The matching torch model declared by `model`; imported lazily so theory needs no torch."""
+        if not self.model:
+            raise SpecbiasError(f"{self.name} declares no torch model")
+        module, _, cls = self.model.partition(":")
+        return getattr(importlib.import_module(module), cls)(arch=self, **kwargs)

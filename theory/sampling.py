@@ -11,6 +11,7 @@ import numpy as np
 import sympy as sp
 
 from . import symbols as S
+from . import validate as V
 
 GL_NODES, GL_WEIGHTS = np.polynomial.legendre.leggauss(20)
 
@@ -29,6 +30,10 @@ class DenoiserSampling:
 
     variable = S.sigma
     panels = 48
+
+    def check_variable(self, sigma) -> np.ndarray:
+        """The second argument of `weight`: here the noise level σ > 0."""
+        return V.noise(sigma)
 
     def integrand(self, gain: sp.Expr) -> sp.Expr:
         """d ln H/dσ = (1 − ψ)/σ (Lemma 4.1)."""

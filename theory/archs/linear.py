@@ -27,6 +27,7 @@ class Linear(Architecture):
     name = "linear"
     title = "one-layer linear denoiser W_σ x + b_σ"
     source = "Prop. eq. 7 and Prop. 4.2"
+    model = "numerics.models:Linear"
     law = Law("inverse-variance", "2η(σ² + λ)",
               {("geometric", 0.0): (0.95, 1.01), ("geometric", 0.1): (0.99, 1.07),
                ("harmonic", 0.1): (1.12, 1.3)},
@@ -88,11 +89,6 @@ class Linear(Architecture):
     def max_stable_step(lam_max, sigma):
         """Largest stable GD step 1/(σ² + λ_max) (THEORY §1.2)."""
         return 1.0 / (np.asarray(sigma, dtype=float) ** 2 + float(lam_max))
-
-    def torch_model(self, **kwargs):
-        from numerics.models import build
-
-        return build(self.name, **kwargs)
 
 
 ARCH = register(Linear())
