@@ -63,6 +63,9 @@ class Architecture:
     #: axis of the broadcast `lam` is one whole spectrum (e.g. the N Fourier variances seen by a
     #: local convolution); results are still per mode, with the same shape.
     coupled: bool = False
+    #: True when the per-mode gain is the whole state of the flow, so training resumed from ψ(τ1) as
+    #: the initial gain continues the same trajectory (the semigroup check of verify.consistency).
+    gain_is_state: bool = True
     #: "module:Class" of the matching torch model (numerics), imported only when asked for.
     model: str = ""
 

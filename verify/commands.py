@@ -1,0 +1,43 @@
+"""CLI subcommands of the verify layer: `verify` and `report`."""
+from __future__ import annotations
+
+import json
+import sys
+
+import theory
+
+from . import profiles
+
+
+def cmd_verify(args) -> int:
+    from .properties import run_suite
+
+    profiles.register()
+    for path in args.module or []:
+        theory.load_module(path)
+    archs = [theory.get(a).name for a in args.arch] or None
+    live = (lambda o: print(f"  {'pass' if o.ok else 'FAIL'}  {o.arch:>14}  {o.prop}", flush=True)) \
+        if not args.json else None
+    if live:
+        print(f"specbias verify: profile {args.profile}")
+    results = run_suite(archs, profile=args.profile, only=args.only, progress=live)
+    failed = [o for o in results if not o.ok]
+    if args.json:
+        print(json.dumps({"profile": args.profile, "results": [o.as_dict() for o in results]}))
+    else:
+        print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+        for o in failed:
+            print(f"\nFAILED {o.arch} / {o.prop}: {o.message}", file=sys.stderr)
+            if o.example:
+                print("minimal falsifying example (paste into a test):\n" + o.example, file=sys.stderr)
+    return 1 if failed else 0
+
+
+def add_parsers(sub) -> None:
+    p = sub.add_parser("verify", help="run the property suite: theory and numerics agree")
+    p.add_argument("arch", nargs="*", help="architectures (default: all registered)")
+    p.add_argument("--profile", default="ci", choices=profiles.PROFILES)
+    p.add_argument("--only", nargs="+", metavar="PROPERTY", help="run only these properties")
+    p.add_argument("--module", action="append", metavar="PATH", help="load an architecture module first")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_verify)

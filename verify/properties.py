@@ -1,0 +1,199 @@
+"""The property suite behind `specbias verify`: Hypothesis properties run for every architecture.
+
+Each property is registered with `@prop(name, applies=...)` as a builder that, given an
+architecture, returns a Hypothesis-decorated function; `run_suite` runs them under a profile and
+captures the minimal falsifying example Hypothesis reports, ready to paste into a test.
+"""
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.reporting import with_reporter
+from scipy import integrate
+
+import theory
+from theory.sampling import DENOISER
+
+from . import consistency, profiles
+from . import strategies as vs
+from .tolerances import tol
+
+PROPERTIES: dict = {}
+
+
+def prop(name: str, applies=lambda arch: True, max_examples: int | None = None):
+    """Register a property builder under `name`; `max_examples` caps costly ones."""
+    def deco(builder):
+        PROPERTIES[name] = (builder, applies, max_examples)
+        return builder
+    return deco
+
+
+@dataclass
+class Outcome:
+    arch: str
+    prop: str
+    ok: bool
+    message: str = ""
+    example: str = ""
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def _ln_error(a, b) -> float:
+    """Largest error of ln λ̃, relative once |ln λ̃| > 1 (λ̃ relative error below that)."""
+    return float(np.max(np.abs(a - b) / np.maximum(1.0, np.abs(b))))
+
+
+@prop("derivation")
+def _derivation(arch):
+    def derivation_checks_pass():
+        bad = [f"{c.name}: {c.detail}" + (f" at {c.counterexample}" if c.counterexample else "")
+               for c in arch.derive().checks if not c.ok]
+        assert not bad, "; ".join(bad)
+    return derivation_checks_pass
+
+
+@prop("float64-vs-mpmath", max_examples=8)
+def _mpmath(arch):
+    @given(lam=st.lists(vs.variances(), min_size=3, max_size=3), tau=vs.times(),
+           x=vs.log_uniform(1e-3, 1e2), data=st.data())
+    def float64_equals_mpmath(lam, tau, x, data):
+        Q = data.draw(vs.gains(arch.name), label="Q")
+        lam = arch.as_spectrum(lam)
+        t = tol("float64-vs-mpmath")
+        fast, ref = (arch.log_generated_variance(lam, tau, Q=Q, dps=d) for d in (None, 30))
+        assert _ln_error(fast, ref) <= t.rel, f"ln λ̃ float64 {fast} vs mpmath {ref} ({t.reason})"
+        x = min(x, 1.0) if arch.sampling is not DENOISER else x
+        w, w_ref = (arch.weight(lam, x, tau, Q=Q, dps=d) for d in (None, 30))
+        assert np.allclose(w, w_ref, rtol=t.rel, atol=1e-14), f"ψ float64 {w} vs mpmath {w_ref}"
+    return float64_equals_mpmath
+
+
+def quad_log_variance(arch, lam, k: int, tau: float, Q: float) -> float:
+    """ln λ̃_k by scipy.integrate.quad of the sampling integrand built from `weight` alone."""
+    if arch.sampling is not DENOISER:
+        return arch.sampling.quad_reference(arch, lam, k, tau, Q)
+    f = lambda s: 1.0 - arch.weight(lam, np.exp(s), tau, Q=Q)[k]  # noqa: E731
+    val, _ = integrate.quad(f, np.log(0.002), np.log(80.0), limit=400, epsabs=1e-13, epsrel=1e-13)
+    return float(np.log(80.0**2) - 2 * val)
+
+
+@prop("closed-form-vs-quadrature", max_examples=8)
+def _quadrature(arch):
+    @given(lam=st.lists(vs.variances(), min_size=3, max_size=3), tau=vs.times(), data=st.data())
+    def generated_variance_equals_quadrature(lam, tau, data):
+        Q = data.draw(vs.gains(arch.name), label="Q")
+        lam = arch.as_spectrum(lam)
+        fast = arch.log_generated_variance(lam, tau, Q=Q)
+        ref = np.array([quad_log_variance(arch, lam, k, tau, Q) for k in range(lam.size)])
+        t = tol("closed-form-vs-quadrature")
+        assert _ln_error(fast, ref) <= t.rel, f"ln λ̃ {fast} vs scipy quad {ref} ({t.reason})"
+    return generated_variance_equals_quadrature
+
+
+@prop("finite-in-range")
+def _finite(arch):
+    def finite_over_whole_range():
+        lam = arch.as_spectrum(np.geomspace(1e-4, 1e3, 12))
+        tau = np.concatenate([[0.0], np.geomspace(1e-5, 1e4, 10)])
+        for Q in np.linspace(*arch.q_range, 5):
+            lt = arch.generated_variance(lam[None, :], tau[:, None], Q=Q)
+            assert np.all(np.isfinite(lt) & (lt > 0)), f"non-finite λ̃ at Q = {Q}"
+            xs = np.linspace(0.0, 1.0, 7) if arch.sampling is not DENOISER else np.geomspace(1e-3, 1e2, 7)
+            assert np.all(np.isfinite(arch.weight(lam[None, :], xs[:, None], 1.0, Q=Q))), Q
+    return finite_over_whole_range
+
+
+@prop("consistency")
+def _consistency(arch):
+    @given(lam=st.lists(vs.variances(1e-3, 1e2), min_size=3, max_size=6), sigma=vs.log_uniform(1e-3, 50),
+           tau1=vs.times(1e-3, 10), tau2=vs.times(1e-3, 10), Q=vs.gains(arch.name))
+    def consistency_holds(lam, sigma, tau1, tau2, Q):
+        bad = [c for c in consistency.check(arch, lam, [sigma], tau1, tau2, Q) if not c.ok]
+        assert not bad, "; ".join(f"{c.name}: error {c.error:.3g} > {c.tolerance:g} ({c.reason})"
+                                  for c in bad)
+    return consistency_holds
+
+
+@prop("emergence-order")
+def _order(arch):
+    @given(lam=st.lists(vs.variances(1e-3, 1e2), min_size=3, max_size=6, unique=True),
+           criterion=vs.criteria())
+    def larger_variance_emerges_first(lam, criterion):
+        lam = np.sort(arch.as_spectrum(lam))
+        ts = theory.emergence_time(arch, lam, criterion=criterion, Q=0.1)
+        inc = (lam > 2 * float(arch.initial_variance(0.1))) & np.isfinite(ts)
+        assert np.all(np.diff(ts[inc]) < 0), f"τ* {ts[inc]} not decreasing in λ {lam[inc]}"
+    return larger_variance_emerges_first
+
+
+@prop("exponent-range", applies=lambda arch: bool(arch.law.exponent))
+def _exponent(arch):
+    declared = sorted(arch.law.exponent)
+
+    @given(key=st.sampled_from(declared), lo=vs.log_uniform(1e-3, 1e-1), decades=st.floats(1.0, 3.0),
+           n=st.integers(6, 12))
+    def fitted_exponent_in_predicted_range(key, lo, decades, n):
+        criterion, Q = key
+        lam = arch.as_spectrum(np.geomspace(lo, min(lo * 10**decades, 1e2), n))
+        ts = theory.emergence_time(arch, lam, criterion=criterion, Q=Q)
+        fit = theory.fit_exponent(lam, ts, arch.initial_variance(Q))["increasing"]
+        rng = arch.law.exponent_range(criterion, Q)
+        if fit.n >= 3:
+            assert rng[0] <= fit.alpha <= rng[1], (f"{criterion}, Q={Q}: α = {fit.alpha:.4f} outside "
+                                                   f"[{rng[0]}, {rng[1]}] (N = {fit.n})")
+    return fitted_exponent_in_predicted_range
+
+
+def _run_one(arch, name: str, builder, profile: str, cap) -> Outcome:
+    profiles.register()
+    base = settings.get_profile(profile)
+    n = base.max_examples if cap is None else min(base.max_examples, cap)
+    test = builder(arch)
+    if hasattr(test, "hypothesis"):
+        test = settings(base, max_examples=n, database=None)(test)
+    lines: list[str] = []
+    try:
+        with with_reporter(lines.append):
+            test()
+    except Exception as exc:  # a failed property: keep Hypothesis's falsifying example
+        notes = list(getattr(exc, "__notes__", []))  # recent Hypothesis puts the example here
+        example = "\n".join(line for line in lines + notes if line.strip())
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if not isinstance(exc, AssertionError):
+            msg = f"{type(exc).__name__}: {msg}\n{traceback.format_exc(limit=3)}"
+        return Outcome(arch.name, name, False, msg, example)
+    return Outcome(arch.name, name, True)
+
+
+def run_property(arch_name: str, name: str, profile: str = "ci") -> Outcome:
+    """Run one registered property for one architecture."""
+    builder, _, cap = PROPERTIES[name]
+    return _run_one(theory.get(arch_name), name, builder, profile, cap)
+
+
+def applicable(arch_name: str) -> list[str]:
+    """Names of the properties that apply to an architecture."""
+    arch = theory.get(arch_name)
+    return [n for n, (_, applies, _) in PROPERTIES.items() if applies(arch)]
+
+
+def run_suite(archs=None, profile: str = "ci", only=None, progress=None) -> list[Outcome]:
+    """Run every applicable property for each architecture (all registered ones by default)."""
+    names = archs or theory.available()
+    out = []
+    for arch_name in names:
+        arch = theory.get(arch_name)
+        for name, (builder, applies, cap) in PROPERTIES.items():
+            if (only and name not in only) or not applies(arch):
+                continue
+            out.append(_run_one(arch, name, builder, profile, cap))
+            if progress:
+                progress(out[-1])
+    return out
