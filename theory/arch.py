@@ -63,6 +63,9 @@ class Architecture:
     #: axis of the broadcast `lam` is one whole spectrum (e.g. the N Fourier variances seen by a
     #: local convolution); results are still per mode, with the same shape.
     coupled: bool = False
+    #: The basis whose modes `lam` describes: "eigenvectors" of the data covariance, or "fourier"
+    #: modes of stationary 1-D signals (convolutions); reports pick data and measurement by it.
+    basis: str = "eigenvectors"
     #: True when the per-mode gain is the whole state of the flow, so training resumed from ψ(τ1) as
     #: the initial gain continues the same trajectory (the semigroup check of verify.consistency).
     gain_is_state: bool = True
@@ -87,6 +90,10 @@ class Architecture:
 
     def fixed_point(self, **p) -> sp.Expr:
         return S.K
+
+    def optimum_log_variance(self, lam, sigma0, sigmaT, **p):
+        """ln λ̃ at the optimum (τ → ∞); default: the sampling family's, e.g. σ_T²(λ+σ_0²)/(λ+σ_T²)."""
+        return self.sampling.optimum_log_variance(lam, sigma0, sigmaT)
 
     def solution(self, **p) -> sp.Expr | None:
         """Claimed ψ(σ, τ), or None if the ODE must be solved numerically."""

@@ -29,7 +29,7 @@ def solution_checks(arch, ode, sol, p) -> list:
     ]
 
 
-def sampling_checks(arch, sol, lnH) -> list:
+def sampling_checks(arch, sol, lnH, p) -> list:
     """The claimed antiderivative differentiates to the sampling integrand; its τ limits."""
     if lnH is None or sol is None:
         return [_missing(arch, "sampling-integral", "closed-form sampling integral")]
@@ -42,20 +42,26 @@ def sampling_checks(arch, sol, lnH) -> list:
                       smp.initial_log_variance(S.Q, S.sigma0, S.sigmaT, log=sp.log),
                       "lim τ→0 ln λ̃ − ln v₀"),
         D.check_limit("sampling-tau-inf", gen, S.tau, sp.oo,
-                      smp.optimum_log_variance(S.lam, S.sigma0, S.sigmaT),
+                      arch.optimum_log_variance(S.lam, S.sigma0, S.sigmaT, **p),
                       "lim τ→∞ ln λ̃ − ln λ̃(optimum)"),
     ]
 
 
+def exact(p: dict) -> dict:
+    """Numeric parameters as exact sympy rationals (0.01 → 1/100), so residuals can vanish exactly."""
+    return {k: sp.Rational(str(v)) if isinstance(v, float) else v for k, v in p.items()}
+
+
 def run_derivation(arch, p: dict) -> D.Derivation:
     """Derive the gain ODE from the loss, then run the generic and the architecture's own checks."""
+    p = exact(p)
     loss = arch.loss(**p)
     ode = D.gain_ode(arch.theta(**p), arch.gain(**p), loss, arch.reduce(**p))
     sol, lnH = arch.solution(**p), arch.log_H(**p)
     checks = [D.check_zero("ode-fixed-point", ode.subs(S.psi, arch.fixed_point(**p)),
                            "the derived ODE vanishes at the declared optimum")]
     checks += solution_checks(arch, ode, sol, p)
-    checks += sampling_checks(arch, sol, lnH)
+    checks += sampling_checks(arch, sol, lnH, p)
     checks += arch.extra_checks(ode, **p)
     generated = arch.sampling.log_variance_expr(lnH) if lnH is not None else None
     return D.Derivation(arch.name, loss, ode, sol, lnH, generated, checks)

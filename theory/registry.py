@@ -15,6 +15,7 @@ from pathlib import Path
 from .errors import SpecbiasError
 
 _REGISTRY: dict = {}
+_JUST_REGISTERED: list = []
 _LOADED = False
 
 
@@ -22,9 +23,13 @@ def register(arch, replace: bool = False):
     """Add an architecture instance under its `name`; returns it so modules can `ARCH = register(...)`."""
     if not arch.name:
         raise SpecbiasError("an architecture needs a non-empty `name`")
-    if arch.name in _REGISTRY and not replace and type(_REGISTRY[arch.name]) is not type(arch):
+    old = _REGISTRY.get(arch.name)
+    same_source = old is not None and (type(old).__module__, type(old).__qualname__) == (
+        type(arch).__module__, type(arch).__qualname__)  # the same module loaded again
+    if old is not None and not (replace or same_source):
         raise SpecbiasError(f"an architecture named {arch.name!r} is already registered")
     _REGISTRY[arch.name] = arch
+    _JUST_REGISTERED.append(arch.name)
     return arch
 
 
@@ -71,14 +76,14 @@ def load_module(path: str):
     spec = importlib.util.spec_from_file_location(name, file)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    before = set(_REGISTRY)
+    _JUST_REGISTERED.clear()
     try:
         spec.loader.exec_module(module)
     except SpecbiasError:
         raise
     except Exception as exc:
         raise SpecbiasError(f"could not import {path}: {type(exc).__name__}: {exc}") from None
-    added = [n for n in _REGISTRY if n not in before]
+    added = list(dict.fromkeys(_JUST_REGISTERED))
     if not added:
         raise SpecbiasError(f"{path} registered no architecture (call theory.register(...))")
     return [_REGISTRY[n] for n in added]

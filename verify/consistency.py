@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import sympy as sp
 
 import theory
-from theory.sampling import DENOISER
+from theory import symbols as S
 
 from .tolerances import tol
 
@@ -49,11 +50,12 @@ def check(arch, lam, sigma, tau1: float, tau2: float, Q: float = 0.1, **params) 
     far = arch.log_generated_variance(lam, np.array([[1e10], [1e12]]), Q=Q, **params)
     out.append(Consistency("tau-inf-stationary", float(np.max(np.abs(far[0] - far[1]))), t.rel,
                            "λ̃ has converged by τ = 1e10"))
-    if arch.sampling is DENOISER and not arch.coupled:
-        opt = np.log(80.0**2 * (lam + 0.002**2) / (lam + 80.0**2))
+    if not arch.coupled:
+        expr = arch.optimum_log_variance(S.lam, 0.002, 80.0, **arch.resolve(params))
+        opt = sp.lambdify(S.lam, expr, "numpy")(lam) + 0 * lam
         out.append(Consistency("tau-inf-optimum", float(np.max(np.abs(far[1] - opt))),
                                tol("closed-form-vs-quadrature").rel,
-                               "λ̃(∞) = σ_T²(λ+σ_0²)/(λ+σ_T²) (§3.1), to quadrature accuracy"))
+                               "λ̃(∞) = λ̃ at the optimum gain (§3.1), to quadrature accuracy"))
     if arch.gain_is_state:
         one = arch.weight(lam[None, :], sig, tau1 + tau2, Q=Q, **params)
         p = arch.resolve(params)
