@@ -63,12 +63,16 @@ class Architecture:
     #: axis of the broadcast `lam` is one whole spectrum (e.g. the N Fourier variances seen by a
     #: local convolution); results are still per mode, with the same shape.
     coupled: bool = False
-    #: The basis whose modes `lam` describes: "eigenvectors" of the data covariance, or "fourier"
+    #: The basis whose modes `lam` describes: "eigen" (data covariance eigenvectors) or "fourier"
     #: modes of stationary 1-D signals (convolutions); reports pick data and measurement by it.
-    basis: str = "eigenvectors"
+    basis: str = "eigen"
     #: True when the per-mode gain is the whole state of the flow, so training resumed from ψ(τ1) as
     #: the initial gain continues the same trajectory (the semigroup check of verify.consistency).
     gain_is_state: bool = True
+    #: None where larger variances must emerge first (the emergence-order property); otherwise the
+    #: reason they need not, and that property then checks only that τ* is positive (or NaN) and
+    #: equal for equal variances.
+    emergence_order_caveat: str | None = None
     #: "module:Class" of the matching torch model (numerics), imported only when asked for.
     model: str = ""
 
@@ -84,6 +88,12 @@ class Architecture:
 
     def reduce(self, **p) -> dict:
         return {}
+
+    def companions(self, **p) -> list:
+        """Parameters that `reduce` leaves in the gain ODE (theory.checks.Companion: symbol, claimed
+        trajectory, initial value, optimum), e.g. the bias coupled to the weight by a data mean; the
+        generic checks put them on their trajectories and check their own flow. Usually none."""
+        return []
 
     def initial_gain(self, **p) -> sp.Expr:
         return S.Q
@@ -132,6 +142,20 @@ class Architecture:
             return expr(lam, tau, Q, eta, sigma0, sigmaT)
         return self.sampling.quadrature_mp(lambda s: self._weight_mp(lam, s, tau, Q, eta, **p),
                                            sigma0, sigmaT)
+
+    def _weight_mp_array(self, lam, sigma, tau, Q, eta, **p) -> np.ndarray:
+        """`_weight_mp` over broadcast arrays, element by element (a coupled architecture overrides
+        this to see each whole spectrum); returns float64 of the working-precision values."""
+        vals = [self._weight_mp(mp.mpf(l), mp.mpf(s), mp.mpf(t), mp.mpf(q), mp.mpf(eta), **p)
+                for l, s, t, q in zip(lam.flat, sigma.flat, tau.flat, Q.flat)]
+        return np.array([float(v) for v in vals]).reshape(lam.shape)
+
+    def _log_variance_mp_array(self, lam, tau, Q, eta, sigma0, sigmaT, **p) -> np.ndarray:
+        """`_log_variance_mp` over broadcast arrays, element by element (see `_weight_mp_array`)."""
+        vals = [self._log_variance_mp(mp.mpf(l), mp.mpf(t), mp.mpf(q), mp.mpf(eta),
+                                      mp.mpf(sigma0), mp.mpf(sigmaT), **p)
+                for l, t, q in zip(lam.flat, tau.flat, Q.flat)]
+        return np.array([float(v) for v in vals]).reshape(lam.shape)
 
     def _lambdified(self, which: str, p: dict):
         key = (which, tuple(sorted(p.items())))
@@ -185,9 +209,7 @@ class Architecture:
         if dps is None:
             return np.asarray(self._weight(lam, sigma, tau, Q, eta, **p), dtype=np.float64)
         with mp.workdps(int(dps)):
-            vals = [self._weight_mp(mp.mpf(l), mp.mpf(s), mp.mpf(t), mp.mpf(q), mp.mpf(eta), **p)
-                    for l, s, t, q in zip(lam.flat, sigma.flat, tau.flat, Q.flat)]
-            return np.array([float(v) for v in vals]).reshape(lam.shape)
+            return self._weight_mp_array(lam, sigma, tau, Q, eta, **p)
 
     def generated_variance(self, lam, tau, Q=0.1, eta=1.0, sigma0=0.002, sigmaT=80.0, dps=None,
                            **params):
@@ -207,10 +229,7 @@ class Architecture:
             return np.broadcast_to(np.asarray(out, dtype=np.float64), shape).copy()
         lam, tau, Q = V.broadcast(lam=lam, tau=tau, Q=Q)
         with mp.workdps(int(dps)):
-            vals = [self._log_variance_mp(mp.mpf(l), mp.mpf(t), mp.mpf(q), mp.mpf(eta),
-                                          mp.mpf(sigma0), mp.mpf(sigmaT), **p)
-                    for l, t, q in zip(lam.flat, tau.flat, Q.flat)]
-            return np.array([float(v) for v in vals]).reshape(lam.shape)
+            return self._log_variance_mp_array(lam, tau, Q, eta, sigma0, sigmaT, **p)
 
     def initial_variance(self, Q=0.1, sigma0=0.002, sigmaT=80.0):
         """v₀ = λ̃ at τ = 0, exact (the emergence baseline of THEORY §4.1)."""

@@ -1,10 +1,68 @@
 """Run the generic derivation checks of theory.derive for one architecture."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sympy as sp
 
 from . import derive as D
 from . import symbols as S
+
+
+@dataclass(frozen=True)
+class Companion:
+    """A parameter left in the gain ODE by `reduce` (e.g. the bias b that a data mean couples to the
+    weight), with its claimed trajectory θ(τ), its initial value and its optimum."""
+
+    symbol: sp.Symbol
+    trajectory: sp.Expr
+    initial: sp.Expr
+    optimum: sp.Expr
+
+
+def positive(k: sp.Expr) -> bool:
+    """k > 0 proved symbolically: by sympy's assumptions, or for k = a + b√D with a > 0 > b (one square
+    root) by a² − b²D > 0; False when undecided."""
+    if k.is_positive is not None:
+        return bool(k.is_positive)
+    k = sp.expand(k)
+    roots = {r for r in k.atoms(sp.Pow) if r.exp == sp.Rational(1, 2)}
+    if len(roots) != 1:
+        return False
+    root = roots.pop()
+    a, b = k.coeff(root, 0), k.coeff(root, 1)
+    if a.has(root) or b.has(root) or not (a.is_positive and b.is_negative):
+        return False
+    return bool(sp.expand(a**2 - b**2 * root.base).is_positive)
+
+
+def _to_minus_infinity(f: sp.Expr, var: sp.Symbol) -> bool:
+    """f → −∞ as var → ∞: f linear in var with a provably negative slope, else sympy's limit."""
+    slope = sp.diff(f, var)
+    if not slope.has(var):
+        return positive(-slope)
+    try:
+        return sp.limit(f, var, sp.oo) == -sp.oo
+    except (NotImplementedError, ValueError):
+        return False
+
+
+def decayed(expr: sp.Expr, var: sp.Symbol):
+    """expr at var → ∞ when var enters only through exponentials exp(f) with f → −∞ (set to 0), so
+    that no limit algorithm is needed; None when var remains or the value is not finite."""
+    gone = {e: 0 for e in expr.atoms(sp.exp) if e.has(var) and _to_minus_infinity(e.args[0], var)}
+    value = expr.subs(gone)
+    if value.has(var) or value.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+        return None
+    return value
+
+
+def check_fixed_point(name: str, expr: sp.Expr, expected: sp.Expr, what: str) -> D.Check:
+    """lim τ→∞ expr = expected: decaying exponentials set to 0 where that decides it, else a limit."""
+    value = decayed(expr, S.tau)
+    if value is not None:
+        return D.check_zero(name, value - expected, what + " (decaying exponentials → 0)")
+    return D.check_limit(name, expr, S.tau, sp.oo, expected, what)
 
 
 def _missing(arch, name: str, what: str) -> D.Check:
@@ -16,17 +74,42 @@ def _missing(arch, name: str, what: str) -> D.Check:
 
 
 def solution_checks(arch, ode, sol, p) -> list:
-    """The claimed ψ(τ) solves the derived ODE, starts at Q and tends to the optimum."""
+    """The claimed ψ(τ) solves the derived ODE (with any companions on their claimed trajectories),
+    starts at Q and tends to the optimum."""
     if sol is None:
         return [_missing(arch, n, w) for n, w in (("solution-ode", "solution solves the ODE"),
                                                   ("initial-value", "ψ(τ=0) = Q"),
                                                   ("fixed-point", "ψ(τ→∞) = optimum"))]
     return [
-        D.check_zero("solution-ode", sp.diff(sol, S.tau) - ode.subs(S.psi, sol),
+        D.check_zero("solution-ode", sp.diff(sol, S.tau) - ode.subs(on_path(arch, sol, p)),
                      "dψ/dτ − f(ψ) for the claimed solution"),
         D.check_zero("initial-value", sol.subs(S.tau, 0) - arch.initial_gain(**p), "ψ(τ=0) − Q"),
-        D.check_limit("fixed-point", sol, S.tau, sp.oo, arch.fixed_point(**p), "lim τ→∞ ψ − optimum"),
+        check_fixed_point("fixed-point", sol, arch.fixed_point(**p), "lim τ→∞ ψ − optimum"),
     ]
+
+
+def on_path(arch, sol, p) -> dict:
+    """ψ and every companion parameter on its claimed trajectory."""
+    return {S.psi: sol, **{c.symbol: c.trajectory for c in arch.companions(**p)}}
+
+
+def companion_checks(arch, loss, sol, p) -> list:
+    """Each companion's claimed trajectory obeys its own gradient flow dθ/dτ = −η ∂L/∂θ (evaluated on
+    the claimed trajectories of ψ and every companion), starts at its initial value and tends to its
+    optimum."""
+    comps = arch.companions(**p)
+    if sol is None or not comps:
+        return []
+    out = []
+    for c in comps:
+        flow = (-S.eta * sp.diff(loss, c.symbol)).subs(arch.reduce(**p)).subs(on_path(arch, sol, p))
+        out += [D.check_zero(f"{c.symbol}-ode", sp.diff(c.trajectory, S.tau) - flow,
+                             f"d{c.symbol}/dτ + η ∂L/∂{c.symbol} on the claimed trajectories"),
+                D.check_zero(f"{c.symbol}-initial-value", c.trajectory.subs(S.tau, 0) - c.initial,
+                             f"{c.symbol}(τ=0) − its initial value"),
+                check_fixed_point(f"{c.symbol}-fixed-point", c.trajectory, c.optimum,
+                                  f"lim τ→∞ {c.symbol} − its optimum")]
+    return out
 
 
 def sampling_checks(arch, sol, lnH, p) -> list:
@@ -58,9 +141,11 @@ def run_derivation(arch, p: dict) -> D.Derivation:
     loss = arch.loss(**p)
     ode = D.gain_ode(arch.theta(**p), arch.gain(**p), loss, arch.reduce(**p))
     sol, lnH = arch.solution(**p), arch.log_H(**p)
-    checks = [D.check_zero("ode-fixed-point", ode.subs(S.psi, arch.fixed_point(**p)),
+    optimum = {S.psi: arch.fixed_point(**p), **{c.symbol: c.optimum for c in arch.companions(**p)}}
+    checks = [D.check_zero("ode-fixed-point", ode.subs(optimum),
                            "the derived ODE vanishes at the declared optimum")]
     checks += solution_checks(arch, ode, sol, p)
+    checks += companion_checks(arch, loss, sol, p)
     checks += sampling_checks(arch, sol, lnH, p)
     checks += arch.extra_checks(ode, **p)
     generated = arch.sampling.log_variance_expr(lnH) if lnH is not None else None

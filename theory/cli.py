@@ -54,7 +54,8 @@ def cmd_theory(args) -> int:
     params = parse_params(args.param)
     lam, tau = np.asarray(args.lam, float), np.asarray(args.tau, float)
     kw = dict(Q=args.Q, eta=args.eta, sigma0=args.sigma0, sigmaT=args.sigmaT, **params)
-    lt = arch.generated_variance(lam[:, None], tau[None, :], **kw)
+    lt = (arch.generated_variance(lam[None, :], tau[:, None], **kw).T if arch.coupled  # whole spectrum
+          else arch.generated_variance(lam[:, None], tau[None, :], **kw))
     ts = emergence_time(arch, lam, criterion=args.criterion, **kw)
     if args.json:
         print(json.dumps({"arch": arch.name, "params": kw, "lam": lam.tolist(), "tau": tau.tolist(),

@@ -40,17 +40,17 @@ def _log_var_rows(arch, lam_rows, q_rows, tau_rows, eta, sigma0, sigmaT, params)
     """ln λ̃ for rows of modes, mode j of row r at each time tau_rows[r, j, t] → (rows, n, times).
 
     Uncoupled modes are evaluated elementwise; a coupled architecture sees each row's whole
-    spectrum at every time (its last axis), and mode j is read off at its own time."""
+    spectrum at all n·times requested times in one call, and mode j is read off at its own times."""
     if not arch.coupled:
         return arch.log_generated_variance(lam_rows[..., None], tau_rows, q_rows[..., None], eta,
                                            sigma0, sigmaT, **params)
+    rows, n, T = tau_rows.shape
     out = np.empty(tau_rows.shape)
-    n = lam_rows.shape[-1]
-    for r in range(lam_rows.shape[0]):
-        for t in range(tau_rows.shape[-1]):
-            full = arch.log_generated_variance(lam_rows[r][None, :], tau_rows[r, :, t][:, None],
-                                               q_rows[r][None, :], eta, sigma0, sigmaT, **params)
-            out[r, :, t] = full[np.arange(n), np.arange(n)]
+    mode = np.repeat(np.arange(n), T)
+    for r in range(rows):
+        full = arch.log_generated_variance(lam_rows[r][None, :], tau_rows[r].reshape(-1, 1),
+                                           q_rows[r][None, :], eta, sigma0, sigmaT, **params)
+        out[r] = full[np.arange(n * T), mode].reshape(n, T)
     return out
 
 

@@ -33,6 +33,18 @@ def cmd_verify(args) -> int:
     return 1 if failed else 0
 
 
+def cmd_report(args) -> int:
+    from .report import build
+
+    for path in args.module or []:
+        theory.load_module(path)
+    preset = "quick" if args.quick else "full" if args.full else "default"
+    path = build(args.name or preset, preset, args.seed, args.out, args.arch or None,
+                 progress=not args.no_progress)
+    print(f"report written to {path}/report.md (and report.html, figures, report.json, data.npz)")
+    return 0
+
+
 def add_parsers(sub) -> None:
     p = sub.add_parser("verify", help="run the property suite: theory and numerics agree")
     p.add_argument("arch", nargs="*", help="architectures (default: all registered)")
@@ -41,3 +53,14 @@ def add_parsers(sub) -> None:
     p.add_argument("--module", action="append", metavar="PATH", help="load an architecture module first")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_verify)
+    p = sub.add_parser("report", help="write the agreement report (the main job)")
+    size = p.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="smaller sizes, for a first look")
+    size.add_argument("--full", action="store_true", help="train at d = 64 and check samples mode")
+    p.add_argument("--arch", nargs="+", help="architectures (default: all registered)")
+    p.add_argument("--module", action="append", metavar="PATH", help="load an architecture module first")
+    p.add_argument("--name", help="report folder name under --out (default: the preset's name)")
+    p.add_argument("--out", default="reports")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=cmd_report)

@@ -40,7 +40,7 @@ class Flag:
 
 def classify(arch_name, lam_tau_star: dict, lam: np.ndarray, v0: float, converged: np.ndarray,
              target: np.ndarray, Q: float, reference_tau_star: dict | None = None,
-             dataset: str = "", basis: str = "eigenvectors") -> Flag:
+             dataset: str = "", basis: str = "eigen") -> Flag:
     """Classify from emergence times per criterion, the converged spectrum and the target.
 
     `lam_tau_star` maps criterion → τ* per mode; `reference_tau_star` the same for the one-layer
@@ -81,12 +81,12 @@ def classify(arch_name, lam_tau_star: dict, lam: np.ndarray, v0: float, converge
 
 
 def classify_theory(arch_name, lam, Q: float = 0.1, criteria=("geometric", "harmonic"),
-                    dataset: str = "", basis: str = "eigenvectors", **params) -> Flag:
+                    dataset: str = "", basis: str = "eigen", **params) -> Flag:
     """Departure flag from the closed forms alone, on the spectrum `lam`."""
     arch = theory.get(arch_name)
     lam = np.asarray(lam, float)
     tau_star = {c: theory.emergence_time(arch, lam, criterion=c, Q=Q, **params) for c in criteria}
-    ref = None if arch.name == "linear" else {
+    ref = None if arch.name == "linear" else {  # the one-layer model on the same spectrum
         c: theory.emergence_time("linear", lam, criterion=c, Q=Q) for c in criteria}
     converged = arch.generated_variance(lam, CONVERGED_TAU, Q=Q, **params)
     return classify(arch.name, tau_star, lam, float(arch.initial_variance(Q)), converged, lam, Q, ref,

@@ -26,7 +26,6 @@ class RidgeLinear(theory.Architecture):
     params = {"rho": 0.01}
     law = theory.Law("inverse-variance", "2η(σ² + λ + ρ)", {},
                      "modes with λ ≲ ρ are shrunk and never reach their target")
-    model = "numerics.models:RidgeLinear"
 
     def check_params(self, p):
         if not float(p["rho"]) >= 0:
@@ -57,6 +56,22 @@ class RidgeLinear(theory.Architecture):
         a, c, s0, sT = 2.0 * eta * tau, lam + rho, sigma0**2, sigmaT**2
         return (np.log(sT) + (rho / c) * np.log(s0 / sT) + (lam / c) * np.log((c + s0) / (c + sT))
                 + (Q - lam / c) * np.exp(-a * c) * e1_span(a, s0, sT) + (lam / c) * e1_span(a, c + s0, c + sT))
+
+    # --- the matching torch model -------------------------------------------------------------
+    def torch_model(self, rho=0.01, **kwargs):
+        """The one-layer model whose training loss carries ρ‖W‖². Since
+        E‖W(x + σz + √ρ z′) − x‖² = L_σ + ρ‖W‖², weight decay is extra isotropic input noise of variance
+        ρ: the model is numerics' `Linear` with noise coefficient c = √(σ² + ρ) in its loss."""
+        import torch
+        from numerics.models import Linear
+
+        class RidgeLinearModel(Linear):
+            def pair_coefficients(self):
+                coeffs = super().pair_coefficients().clone()
+                coeffs[:, 1] = torch.sqrt(self.levels**2 + rho)
+                return coeffs
+
+        return RidgeLinearModel(arch=self, rho=rho, **kwargs)
 
     # generated variance at the optimum, for the τ → ∞ check
     def optimum_log_variance(self, lam, sigma0, sigmaT, rho=0.01):
