@@ -240,20 +240,26 @@ def digits(*, center: bool = True, normalize: bool = True) -> Dataset:
                      normalize=normalize, meta={"source": "sklearn.datasets.load_digits"})
 
 
-def _bundled_image(image: str) -> np.ndarray:
-    """A scikit-image sample image that ships with the package (refuses anything needing a download)."""
+def _bundled(name: str):
+    """The scikit-image loader `skimage.data.<name>`, only if its file ships with the package
+    (anything else would need a download, which is refused)."""
     import skimage
     import skimage.data
 
+    folder = os.path.join(os.path.dirname(skimage.__file__), "data")
+    files = {os.path.splitext(f)[0] for f in os.listdir(folder)}
+    if name not in files or not hasattr(skimage.data, name):
+        bundled = sorted(k for k in files if hasattr(skimage.data, k))
+        raise SpecbiasError(f"image {name!r} is not bundled with scikit-image (no downloads); "
+                            f"bundled: {', '.join(bundled)}")
+    return getattr(skimage.data, name)
+
+
+def _bundled_image(image: str) -> np.ndarray:
+    """A bundled scikit-image sample image as grayscale floats in [0, 1]."""
     from skimage import color
 
-    folder = os.path.join(os.path.dirname(skimage.__file__), "data")
-    files = {os.path.splitext(f)[0]: f for f in os.listdir(folder)}
-    if image not in files or not hasattr(skimage.data, image):
-        bundled = sorted(k for k in files if hasattr(skimage.data, k))
-        raise SpecbiasError(f"image {image!r} is not bundled with scikit-image (no downloads); "
-                            f"bundled: {', '.join(bundled)}")
-    img = np.asarray(getattr(skimage.data, image)(), dtype=float)
+    img = np.asarray(_bundled(image)(), dtype=float)
     if img.ndim == 3:
         img = color.rgb2gray(img[..., :3] / (255.0 if img.max() > 1 else 1.0))
     return img / (img.max() or 1.0)
@@ -279,10 +285,7 @@ def patches(image: str = "camera", P: int = 8, *, stride: int | None = None, cen
 
 def lfw(*, center: bool = True, normalize: bool = True) -> Dataset:
     """scikit-image's bundled LFW subset (200 faces of 25×25, d = 625), shape (1, 25, 25)."""
-    _bundled_image("camera")  # checks the package data folder exists
-    import skimage.data
-
-    X = np.asarray(skimage.data.lfw_subset(), dtype=float).reshape(200, -1)
+    X = np.asarray(_bundled("lfw_subset")(), dtype=float).reshape(200, -1)
     return empirical("lfw", X, (1, 25, 25), center=center, normalize=normalize,
                      meta={"source": "skimage.data.lfw_subset"})
 

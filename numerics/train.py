@@ -457,7 +457,8 @@ def train(arch, data, *, mode: str = "population", taus=None, steps=None, n_chec
                 f"samples mode would take about {est:.3g} steps at the slowest level (> max_steps = "
                 f"{max_steps:.3g}); shorten taus, use fewer/lower noise levels or pass max_steps")
 
-    basis = data.basis(model.basis)
+    basis_name = getattr(arch, "basis", model.basis)  # the basis the theory's modes live in
+    basis = data.basis(basis_name)
     rec = _Recorder(n_ckpt, L, basis, keep_weights, data.d, moments, dtype, device)
     theta = {k: v.detach().clone() for k, v in model.params().items()}
     opt = (_GD if optimizer == "gd" else _Adam)(theta, lr=lr)
@@ -542,6 +543,8 @@ def train(arch, data, *, mode: str = "population", taus=None, steps=None, n_chec
             loss = sample_loss(model, work, cidx, data, batch, gen_data, dtype, device)
         grads = torch.autograd.grad(loss.sum(), list(work.values()))
         iteration += 1
+        if progress and iteration % 500 == 0:
+            bar.set_postfix(iteration=iteration, active=int(active.sum()), refresh=False)
         with torch.no_grad():
             finite = torch.isfinite(loss)  # a non-finite parameter or gradient shows in the loss first
             if tol > 0 and iteration % CHECK_EVERY == 0:
@@ -619,7 +622,7 @@ def train(arch, data, *, mode: str = "population", taus=None, steps=None, n_chec
     meta = {
         "arch": arch.name, "theory_params": theory_params, "model_kwargs": dict(model_kwargs or {}),
         "model": model.describe(), "kind": model.kind,
-        "level_name": model.level_name, "basis": model.basis, "mode": mode, "optimizer": optimizer,
+        "level_name": model.level_name, "basis": basis_name, "mode": mode, "optimizer": optimizer,
         "lr": lr if optimizer == "adam" else None,
         "clock": "gradient flow: ητ = Σ h" if optimizer == "gd" else "nominal: ητ = Σ h (Adam is not gradient flow)",
         "Q": Q_checked.tolist(), "eta": eta, "init": init, "scale": scale, "seed": int(seed),

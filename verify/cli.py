@@ -8,23 +8,16 @@ from theory.errors import SpecbiasError
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from numerics import cli as numerics_cli
     from theory import cli as theory_cli
 
-    from . import bench
+    from . import bench, commands
 
     parser = argparse.ArgumentParser(prog="specbias", description="Verify the analytical theory of "
                                      "spectral bias in the learning dynamics of diffusion models.")
     sub = parser.add_subparsers(dest="command", required=True)
-    theory_cli.add_parsers(sub)
-    bench.add_parsers(sub)
-    for module in ("numerics.cli", "verify.commands"):
-        try:
-            mod = __import__(module, fromlist=["add_parsers"])
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        mod.add_parsers(sub)
+    for module in (theory_cli, numerics_cli, commands, bench):
+        module.add_parsers(sub)
     return parser
 
 

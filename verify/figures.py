@@ -65,7 +65,12 @@ def emergence(path, panels: list[dict]) -> None:
     fig, axes = _grid(len(panels))
     for ax, p in zip(axes, panels):
         ok = np.isfinite(p["tau_star"])
-        ax.loglog(p["lam"][ok], p["tau_star"][ok], "k.", ms=4, label="exact τ*")
+        ratio = p.get("v0", 0.0) / p["lam"]
+        gray = (ratio > 0.5) & (ratio < 2.0)
+        ax.loglog(p["lam"][ok & ~gray], p["tau_star"][ok & ~gray], "k.", ms=4, label="exact τ*")
+        if np.any(ok & gray):
+            ax.loglog(p["lam"][ok & gray], p["tau_star"][ok & gray], ".", color="0.7", ms=4,
+                      label="gray zone (excluded)")
         fit = p.get("fit")
         if fit is not None and fit.n >= 2:
             xs = np.geomspace(p["lam"][ok].min(), p["lam"][ok].max(), 20)
@@ -73,8 +78,12 @@ def emergence(path, panels: list[dict]) -> None:
                       label=f"α = {fit.alpha:.3f} [{fit.ci[0]:.3f}, {fit.ci[1]:.3f}]")
         if "tau_meas" in p:
             okm = np.isfinite(p["tau_meas"])
-            ax.loglog(p["lam_meas"][okm], p["tau_meas"][okm], "o", mfc="none", ms=4, color="tab:blue",
+            ax.loglog(p["lam_meas"][okm], p["tau_meas"][okm], "o", mfc="none", ms=5, color="tab:blue",
                       label="trained model")
+        if "tau_theory_meas" in p:
+            okt = np.isfinite(p["tau_theory_meas"])
+            ax.loglog(p["lam_meas"][okt], p["tau_theory_meas"][okt], "x", ms=4, color="tab:blue",
+                      label="theory, trained size")
         ax.set_title(p["title"], fontsize=9)
         ax.set_xlabel("mode variance λ")
         ax.set_ylabel("emergence time τ*")
@@ -112,7 +121,7 @@ def spectra(path, panels: list[dict]) -> None:
         ax.semilogy(k, p["converged"], "r--", lw=1, label="theory, τ → ∞")
         if "measured" in p:
             ax.semilogy(k, p["measured"], "o", mfc="none", ms=3, label="trained model")
-        ax.set_title(p["title"], fontsize=9)
+        ax.set_title(p["title"], fontsize=8)
         ax.set_xlabel("mode index")
         ax.set_ylabel("variance")
         ax.legend(fontsize=7)

@@ -20,6 +20,7 @@ from theory.sampling import DENOISER
 
 from . import consistency, profiles
 from . import strategies as vs
+from .setups import carries_mean, training_setup
 from .tolerances import tol
 
 PROPERTIES: dict = {}
@@ -216,41 +217,25 @@ def _has_model(arch) -> bool:
     return bool(arch.model) or type(arch).torch_model is not theory.Architecture.torch_model
 
 
-def training_data(arch, d: int, lam: np.ndarray, seed: int, m: float | None = None):
-    """Data for a training property: Gaussian with spectrum `lam` (eigenbasis models; mean m·u₁ if m
-    is given), or a stationary 1-D signal whose power spectrum is `lam` mirrored (Fourier models)."""
-    from numerics import data
-
-    if arch.basis == "fourier":
-        half = np.sort(lam)[::-1][: d // 2 + 1]
-        power = np.concatenate([half, half[1:(d + 1) // 2][::-1]])
-        return data.stationary(d, power=power, seed=seed)
-    mean = None if m is None else m * data.gaussian(d, lam=lam, seed=seed).U[:, 0]
-    return data.gaussian(d, lam=lam, seed=seed, mean=mean)
-
-
 @prop("theory-vs-numerics", applies=_has_model, max_examples=2)
 def _agreement(arch):
     from numerics import train
 
     from .agreement import compare
 
-    with_mean = "m" in arch.params  # per-mode theory of a data mean: exact when that mode is alone
-
-    # Fourier models get N > 5 so that the default local kernel (K = 5) is narrower than the signal
-    sizes = st.integers(1, 1) if with_mean else st.integers(6, 9) if arch.basis == "fourier" else st.integers(2, 5)
+    # one mode carrying the mean for mean models (see verify.setups); Fourier models get N > 5 so the
+    # default local kernel (K = 5) is narrower than the signal
+    sizes = st.integers(1, 1) if carries_mean(arch) else st.integers(6, 9) if arch.basis == "fourier" \
+        else st.integers(2, 5)
 
     @given(d=sizes, data=st.data(), seed=st.integers(0, 2**16))
     def trained_model_follows_theory(d, data, seed):
         lam = np.array(data.draw(st.lists(vs.variances(0.05, 5.0), min_size=d, max_size=d), label="lam"))
         Q = data.draw(vs.gains(arch.name).filter(lambda q: q > 0.02), label="Q")
-        params = {"m": data.draw(st.floats(0.25, 2.0), label="m")} if with_mean else {}
-        ds = training_data(arch, d, lam, seed, **params)
-        # a data mean makes high noise levels stiff (the bias relaxes at rate O(1), steps are O(1/σ²)):
-        # such architectures are trained and compared on levels up to σ_T = 4
-        sigmas = np.geomspace(0.002, 4.0 if with_mean else 80.0, 24)
+        m = data.draw(st.floats(0.25, 2.0), label="m") if carries_mean(arch) else None
+        ds, kw = training_setup(arch, d, lam, seed, m=m)
         run = train.train(arch.name, ds, Q=Q, taus=np.geomspace(1e-3, 10.0, 6), keep_weights=True,
-                          progress=False, seed=seed, sigmas=sigmas, params=params)
+                          progress=False, **kw)
         a = compare(run, ds, ds.name)
         s = a.summary()
         assert a.weights_ok, (f"|Δψ| = {s['worst_weight_error']:.3g} > {a.weight_tol.abs:g} "

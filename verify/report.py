@@ -34,12 +34,12 @@ def datasets(preset: R.Preset, seed: int) -> dict:
     return {
         "eigen": {"theory": ("gaussian-lognormal", gauss.lam),
                   "departure": {f"gaussian-lognormal (d={gauss.d})": gauss.lam,
-                                f"image patches ({patch.name}, d={patch.d})": patch.lam},
-                  "train": data.gaussian(preset.train_d, "lognormal", seed=seed)},
+                                f"camera patches (d={patch.d})": patch.lam},
+                  "train": data.spectrum("lognormal", preset.train_d, seed=seed)},
         "fourier": {"theory": ("stationary-powerlaw", stat.basis("fourier")[0]),
-                    "departure": {f"stationary power-law (N={stat.d})": stat.basis("fourier")[0],
-                                  f"image rows ({rows.name}, N={rows.d})": rows.basis("fourier")[0]},
-                    "train": data.stationary(preset.train_d, beta=2.0, seed=seed)},
+                    "departure": {f"stationary 1/f² (N={stat.d})": stat.basis("fourier")[0],
+                                  f"camera rows (N={rows.d})": rows.basis("fourier")[0]},
+                    "train": data.power_spectrum(preset.train_d, "powerlaw", 2.0)},
     }
 
 
@@ -77,7 +77,7 @@ def _figures(results, out: Path) -> list:
                "lam": r.lam, "theory": r.weights} for r in results]
     for p, r in zip(panels, results):
         run = r.run
-        lev = int(np.argmin(np.abs(np.log(run.levels / r.level))))
+        lev = int(np.argmin(np.abs(run.levels - r.level)))
         p.update(tau_meas=run.tau, meas=run.gains[:, lev, :].T, lam=run.lam,
                  theory=theory.get(r.name).weight(run.lam[:, None], run.levels[lev], r.tau[None, :], Q=0.1,
                                                   **run.meta.get("theory_params", {})))
@@ -99,10 +99,13 @@ def _figures(results, out: Path) -> list:
                              "measurement of the trained model (circles), target λ_k (dotted)."))
     figures.emergence(out / "emergence.png", [
         {"title": f"{r.name} on {r.dataset}", "lam": r.lam, "tau_star": r.tau_star["geometric"],
-         "fit": r.fits["geometric"]["increasing"], "lam_meas": r.run.lam, "tau_meas": r.measured_tau_star}
+         "fit": r.fits["geometric"]["increasing"], "v0": r.v0, "lam_meas": r.run.lam,
+         "tau_meas": r.measured_tau_star, "tau_theory_meas": _trained_theory_tau_star(r)}
         for r in results])
     blocks.append(doc.figure("emergence.png", "Emergence time τ* vs λ (geometric criterion, exact v₀, "
-                             "Q = 0.1) with the least-squares fit; circles: trained model, from checkpoints."))
+                             "Q = 0.1) with the least-squares fit over increasing modes outside the gray "
+                             "zone (grey dots: excluded); circles: trained model from its checkpoints, "
+                             "crosses: theory for the trained configuration (its size and σ grid)."))
     for r in results:
         order = np.argsort(-r.lam)
         ratio = np.exp(r.log_variance[order]) / r.lam[order, None]
@@ -120,6 +123,14 @@ def _figures(results, out: Path) -> list:
     blocks.append(doc.figure("departure.png", "Converged generated spectrum (τ → ∞) against the target on "
                              "each data set: a local convolution cannot reach it."))
     return blocks
+
+
+def _trained_theory_tau_star(r) -> np.ndarray:
+    """Exact τ* of the closed form for the trained run's own modes, size parameters and σ range."""
+    run, arch = r.run, theory.get(r.name)
+    ends = {"sigma0": float(run.levels[0]), "sigmaT": float(run.levels[-1])} \
+        if run.level_name == "sigma" else {}
+    return theory.emergence_time(arch, run.lam, Q=run.meta["Q"], **ends, **run.meta.get("theory_params", {}))
 
 
 def _departure_sets(r):
@@ -177,7 +188,7 @@ def _payload(results, preset, seed) -> tuple[dict, dict]:
                           for (q, c), fs in r.exponents.items()},
             "departure": [f.as_dict() for f in r.flags],
             "agreement": r.agreement.summary(),
-            "run": {k: v for k, v in r.run.meta.items() if "time" not in k and "wall" not in k},
+            "run": {k: v for k, v in r.run.meta.items() if not _is_timing(k)},
         }
         arrays.update({f"{r.name}/lam": r.lam, f"{r.name}/tau": r.tau, f"{r.name}/log_variance": r.log_variance,
                        f"{r.name}/tau_star_geometric": r.tau_star["geometric"],
@@ -187,20 +198,33 @@ def _payload(results, preset, seed) -> tuple[dict, dict]:
     return tables, arrays
 
 
+def _is_timing(key: str) -> bool:
+    """Wall-clock metadata (seconds) differs between identical runs: kept out of report files."""
+    return key.endswith("_s") or "time" in key or "wall" in key
+
+
+def _strict(x):
+    """JSON without NaN/inf (written as null)."""
+    if isinstance(x, dict):
+        return {str(k): _strict(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_strict(v) for v in x]
+    if isinstance(x, (float, np.floating)):
+        return float(x) if np.isfinite(x) else None
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, np.ndarray):
+        return _strict(x.tolist())
+    return x
+
+
 def _write(out: Path, name: str, blocks, tables, arrays) -> None:
     (out / "report.md").write_text(doc.to_markdown(blocks))
     (out / "report.html").write_text(doc.to_html(blocks, f"specbias report: {name}"))
-    (out / "report.json").write_text(json.dumps(tables, indent=1, default=_jsonable, sort_keys=True))
+    (out / "report.json").write_text(json.dumps(_strict(tables), indent=1, default=str, sort_keys=True,
+                                                allow_nan=False))
     with open(out / "data.npz", "wb") as fh:
         np.savez(fh, **arrays)
-
-
-def _jsonable(x):
-    if isinstance(x, np.generic):
-        return x.item()
-    if isinstance(x, np.ndarray):
-        return x.tolist()
-    return str(x)
 
 
 def _replace_dir(tmp: Path, final: Path) -> None:

@@ -23,13 +23,13 @@ class Preset:
     checkpoints: int = 16
     n_tau: int = 160
     tau_max: float = 1e3
-    samples_check: bool = False
+    train_tau_max: float = 30.0  # every training mode has emerged by then (λ_min ≈ 0.1)
 
 
 PRESETS = {
     "quick": Preset(d=32, train_d=8, checkpoints=10, n_tau=80),
     "default": Preset(),
-    "full": Preset(train_d=64, checkpoints=40, n_tau=240, samples_check=True),
+    "full": Preset(train_d=64, checkpoints=40, n_tau=240, train_tau_max=100.0),
 }
 
 
@@ -105,15 +105,17 @@ def departures(res: ArchResult, datasets: dict) -> None:
                                          **sized(arch, len(lam))))
 
 
-def train_and_compare(res: ArchResult, data, preset: Preset, seed: int, Q: float = 0.1) -> None:
-    """Train the architecture's torch model (population mode) and compare it with theory."""
+def train_and_compare(res: ArchResult, lam_train: np.ndarray, preset: Preset, seed: int, Q: float = 0.1) -> None:
+    """Train the architecture's torch model (population mode, data from verify.setups) and compare."""
     from numerics import train
     from theory.emergence import emergence_from_checkpoints
 
     from .agreement import compare
+    from .setups import training_setup
 
-    taus = np.geomspace(1e-3, preset.tau_max, preset.checkpoints)
-    run = train.train(res.name, data, Q=Q, taus=taus, keep_weights=True, progress=False, seed=seed)
+    data, kw = training_setup(theory.get(res.name), preset.train_d, lam_train, seed, levels=32)
+    taus = np.geomspace(1e-3, preset.train_tau_max, preset.checkpoints)
+    run = train.train(res.name, data, Q=Q, taus=taus, keep_weights=True, progress=False, **kw)
     res.run, res.run_data = run, data
     res.agreement = compare(run, data, data.name)
     lam_meas = np.exp(res.agreement.measured_log_variance).T  # [mode, checkpoint]
