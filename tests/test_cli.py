@@ -47,3 +47,14 @@ def test_derive_prints_checks(capsys):
     assert main(["derive", "linear"]) == 0
     out = capsys.readouterr().out
     assert "dψ/dτ" in out and "PASS (symbolic)" in out and "FAIL" not in out
+
+
+def test_mismatched_shapes_and_fixed_point_note(capsys):
+    import numpy as np
+
+    import theory
+
+    with pytest.raises(theory.SpecbiasError, match="do not broadcast"):
+        theory.get("linear").generated_variance(np.ones(3), np.ones(4))
+    assert main(["theory", "sym_two_layer", "--Q", "0", "--lam", "1", "--tau", "1"]) == 0
+    assert "fixed point" in capsys.readouterr().out
