@@ -18,6 +18,13 @@ X_BIG = 745.0
 N_SMALL, N_LARGE = 4096, 16384
 
 
+def _cubic_table(step: float, val: np.ndarray, der: np.ndarray) -> np.ndarray:
+    """Per-interval coefficients [c0, c1, c2, c3] of the cubic Hermite interpolant in s ∈ [0, 1]:
+    p(s) = c0 + s(c1 + s(c2 + s c3)), with p(0), p(1) the values and p'(0), p'(1) = step·derivatives."""
+    v0, v1, d0, d1 = val[:-1], val[1:], step * der[:-1], step * der[1:]
+    return np.stack([v0, d0, 3 * (v1 - v0) - 2 * d0 - d1, 2 * (v0 - v1) + d0 + d1], axis=1)
+
+
 @lru_cache(maxsize=1)
 def _tables():
     xs = np.linspace(0.0, 1.0, N_SMALL + 1)
@@ -31,30 +38,30 @@ def _tables():
     f[lo] = xl[lo] * special.exp1(xl[lo]) * np.exp(xl[lo])  # 30 terms: error 30!/50³⁰ ≈ 3e−19
     f[~lo] = sum((-1) ** n * special.factorial(n) / xl[~lo] ** n for n in range(31))
     df_dy = xl * (f / xl + f - 1.0)  # dF/dy = x dF/dx
-    return (xs[1] - xs[0], g, dg), (ys[1] - ys[0], f, df_dy)
+    hs, hl = xs[1] - xs[0], ys[1] - ys[0]
+    return (hs, _cubic_table(hs, g, dg)), (hl, _cubic_table(hl, f, df_dy))
 
 
-def _hermite(t: np.ndarray, step: float, val: np.ndarray, der: np.ndarray) -> np.ndarray:
-    """Cubic Hermite interpolation of a uniformly tabulated function at grid coordinates t ≥ 0."""
-    i = np.minimum(t.astype(np.int64), val.size - 2)
+def _hermite(t: np.ndarray, coef: np.ndarray) -> np.ndarray:
+    """Cubic Hermite interpolation at grid coordinates t ≥ 0 from per-interval coefficients."""
+    i = np.minimum(t.astype(np.int64), coef.shape[0] - 1)
     s = t - i
-    s2, s3 = s * s, s * s * s
-    h00, h10, h01, h11 = 2 * s3 - 3 * s2 + 1, s3 - 2 * s2 + s, -2 * s3 + 3 * s2, s3 - s2
-    return h00 * val[i] + h10 * step * der[i] + h01 * val[i + 1] + h11 * step * der[i + 1]
+    c = coef[i]
+    return c[:, 0] + s * (c[:, 1] + s * (c[:, 2] + s * c[:, 3]))
 
 
 def exp1(x) -> np.ndarray:
     """E₁(x) = ∫_x^∞ e^{−t}/t dt for x ≥ 0 (E₁(0) = +inf), vectorised float64."""
     x = np.asarray(x, dtype=np.float64)
-    (hs, g, dg), (hl, f, df) = _tables()
+    (hs, small_coef), (hl, large_coef) = _tables()
     out = np.zeros(x.shape)
     small = x < 1.0
     mid = (~small) & (x <= X_BIG)
     xs = x[small]
     with np.errstate(divide="ignore"):
-        out[small] = _hermite(xs / hs, hs, g, dg) - np.log(xs)
+        out[small] = _hermite(xs / hs, small_coef) - np.log(xs)
     xm = x[mid]
-    out[mid] = _hermite(np.log(xm) / hl, hl, f, df) * np.exp(-xm) / xm
+    out[mid] = _hermite(np.log(xm) / hl, large_coef) * np.exp(-xm) / xm
     return out
 
 
