@@ -18,7 +18,7 @@ X_BIG = 745.0
 N_SMALL, N_LARGE = 4096, 16384
 
 
-def _cubic_table(step: float, val: np.ndarray, der: np.ndarray) -> np.ndarray:
+def cubic_table(step: float, val: np.ndarray, der: np.ndarray) -> np.ndarray:
     """Per-interval coefficients [c0, c1, c2, c3] of the cubic Hermite interpolant in s ∈ [0, 1]:
     p(s) = c0 + s(c1 + s(c2 + s c3)), with p(0), p(1) the values and p'(0), p'(1) = step·derivatives."""
     v0, v1, d0, d1 = val[:-1], val[1:], step * der[:-1], step * der[1:]
@@ -39,15 +39,15 @@ def _tables():
     f[~lo] = sum((-1) ** n * special.factorial(n) / xl[~lo] ** n for n in range(31))
     df_dy = xl * (f / xl + f - 1.0)  # dF/dy = x dF/dx
     hs, hl = xs[1] - xs[0], ys[1] - ys[0]
-    return (hs, _cubic_table(hs, g, dg)), (hl, _cubic_table(hl, f, df_dy))
+    return (hs, cubic_table(hs, g, dg)), (hl, cubic_table(hl, f, df_dy))
 
 
-def _hermite(t: np.ndarray, coef: np.ndarray) -> np.ndarray:
+def hermite(t: np.ndarray, coef: np.ndarray) -> np.ndarray:
     """Cubic Hermite interpolation at grid coordinates t ≥ 0 from per-interval coefficients."""
     i = np.minimum(t.astype(np.int64), coef.shape[0] - 1)
     s = t - i
     c = coef[i]
-    return c[:, 0] + s * (c[:, 1] + s * (c[:, 2] + s * c[:, 3]))
+    return c[..., 0] + s * (c[..., 1] + s * (c[..., 2] + s * c[..., 3]))
 
 
 def exp1(x) -> np.ndarray:
@@ -59,9 +59,9 @@ def exp1(x) -> np.ndarray:
     mid = (~small) & (x <= X_BIG)
     xs = x[small]
     with np.errstate(divide="ignore"):
-        out[small] = _hermite(xs / hs, small_coef) - np.log(xs)
+        out[small] = hermite(xs / hs, small_coef) - np.log(xs)
     xm = x[mid]
-    out[mid] = _hermite(np.log(xm) / hl, large_coef) * np.exp(-xm) / xm
+    out[mid] = hermite(np.log(xm) / hl, large_coef) * np.exp(-xm) / xm
     return out
 
 

@@ -23,7 +23,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import special
 
-from ..special import _hermite
+from ..special import cubic_table, hermite
 
 U_HI = 40.0  # beyond, e^{−u} < 5e−18: the right asymptotes F = u + F∞, G = v − R₂(1) are exact
 V_SERIES = -3.0  # below, y < 0.048 and 18 terms of Σ y^{n+p}/(n+p) reach 1e−24
@@ -40,7 +40,7 @@ class Table:
     """A function tabulated on a uniform grid with its exact derivative; cubic Hermite between."""
 
     def __init__(self, lo: float, step: float, val: np.ndarray, der: np.ndarray):
-        self.lo, self.step, self.val, self.der = lo, step, val, der
+        self.lo, self.step, self.coef = lo, step, cubic_table(step, val, der)
         self.hi = lo + step * (val.size - 1)
 
     @classmethod
@@ -54,7 +54,7 @@ class Table:
 
     def __call__(self, u):
         t = (np.clip(u, self.lo, self.hi) - self.lo) / self.step
-        return _hermite(t, self.step, self.val, self.der)
+        return hermite(t, self.coef)
 
 
 def _bisect(fn, target, lo, hi, steps: int = 200):
