@@ -479,7 +479,6 @@ def train(arch, data, *, mode: str = "population", taus=None, steps=None, n_chec
 
     def start_segments(levels, W_lv):
         """For levels at a segment boundary: record zero-length segments and size the next one."""
-        nonlocal h_arr
         rec_levels, rec_js = [], []
         if adaptive and len(levels):
             h_new = step_fraction * stab.bound(W_lv, levels).cpu().numpy()

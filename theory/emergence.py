@@ -94,9 +94,10 @@ def emergence_from_checkpoints(tau, lam_tilde, v0, lam, criterion: str = "geomet
     lam = np.asarray(lam, dtype=float)
     v0 = np.broadcast_to(np.asarray(v0, dtype=float), lam.shape)
     sign = np.where(v0 < lam, 1.0, -1.0)[..., None]
-    g = sign * (np.log(lt) - np.log(threshold(v0, lam, criterion))[..., None])
+    log_thr = np.log(threshold(v0, lam, criterion))
+    g = sign * (np.log(lt) - log_thr[..., None])
     first, found = _first_crossing(g)
-    g_prev0 = (sign[..., 0] * (np.log(v0) - np.log(threshold(v0, lam, criterion))))
+    g_prev0 = sign[..., 0] * (np.log(v0) - log_thr)
     g_hi = np.take_along_axis(g, first[..., None], -1)[..., 0]
     g_lo = np.where(first > 0, np.take_along_axis(g, np.maximum(first - 1, 0)[..., None], -1)[..., 0],
                     g_prev0)

@@ -4,7 +4,7 @@ tolerance used and its reason (from verify.tolerances), and pass/fail.
 Weights: the trained per-mode gains (projected on the measurement basis after training) against the
 theory's gradient-flow ψ on the same σ (or t) grid and τ checkpoints. Discrete GD differs from the
 flow by O(h): with per-level steps h ≤ c/(σ² + λ_max) the gap is ≤ (c/e)|Q − K| (one-layer), the
-"trajectory-vs-theory" row. Generated variance (sampled from the run's own σ_T down to its σ_0): the trained weights' exact law
+"trajectory-gd-bound" row applied to the run's own c. Generated variance (sampled from the run's own σ_T down to its σ_0): the trained weights' exact law
 (numerics.measure, time-ordered, no eigenbasis) against the closed form: σ-grid (or t-grid)
 interpolation error plus the propagated GD gap, the "log-variance-trained" row. Modes are read in
 the architecture's own basis (eigen or Fourier).
@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import theory
-from theory.sampling import DENOISER
 
 from .tolerances import Tol, tol
 
@@ -63,8 +62,7 @@ def measured_log_variance(run, data) -> np.ndarray:
     from numerics import measure
 
     arch = theory.get(run.meta["arch"])
-    family = "denoiser" if arch.sampling is DENOISER else "flow"
-    m = measure.measure(run.W, run.b, run.levels, method="exact", family=family,
+    m = measure.measure(run.W, run.b, run.levels, method="exact", family=arch.sampling,
                         fourier_shape=data.shape if run.meta["basis"] == "fourier" else None,
                         U=data.U if run.meta["basis"] == "eigen" else None)
     var = m.var_fourier if run.meta["basis"] == "fourier" else m.var_eig
@@ -83,15 +81,21 @@ def _weight_tolerance(run, arch, dtype: str) -> Tol:
     return Tol(0.0, max(t.abs, bound), t.reason + f" (this run: c = {c:g}, bound {bound:.3g})")
 
 
+def sampling_range(run) -> dict:
+    """The run's own σ_0, σ_T (its grid ends), for closed forms compared with it; {} for flows."""
+    if run.level_name != "sigma":
+        return {}
+    return {"sigma0": float(run.levels[0]), "sigmaT": float(run.levels[-1])}
+
+
 def compare(run, data, dataset: str = "") -> Agreement:
     """Agreement of one training run (with keep_weights=True) with its architecture's theory."""
     arch = theory.get(run.meta["arch"])
     dtype = run.meta.get("dtype", "float64").replace("torch.", "")
     psi_theory = run.theory_gains()
     lam = run.lam
-    ends = {"sigma0": float(run.levels[0]), "sigmaT": float(run.levels[-1])} if arch.sampling is DENOISER else {}
     lv_theory = arch.log_generated_variance(lam[None, :], run.tau[:, None],
-                                            Q=run.meta["Q"], eta=run.meta["eta"], **ends,
+                                            Q=run.meta["Q"], eta=run.meta["eta"], **sampling_range(run),
                                             **run.meta.get("theory_params", {}))
     lv_meas = measured_log_variance(run, data)
     return Agreement(arch.name, dataset, run.meta["mode"], dtype,

@@ -5,9 +5,11 @@ import json
 import time
 
 import numpy as np
-from scipy import integrate
 
 import theory
+from theory.sampling import DENOISER
+
+from .properties import quad_log_variance
 
 
 def _timed(fn, repeat: int = 3):
@@ -18,13 +20,6 @@ def _timed(fn, repeat: int = 3):
         out = fn()
         best = min(best, time.perf_counter() - t0)
     return best, out
-
-
-def _quad_log_variance(arch, lam, tau, Q, sigma0=0.002, sigmaT=80.0):
-    """ln λ̃ by scipy.integrate.quad of (1 − ψ) over ln σ: the independent slow path."""
-    f = lambda s: 1.0 - float(arch.weight(lam, np.exp(s), tau, Q=Q))  # noqa: E731
-    val, _ = integrate.quad(f, np.log(sigma0), np.log(sigmaT), limit=200, epsabs=1e-12, epsrel=1e-12)
-    return np.log(sigmaT**2) - 2 * val
 
 
 COUPLED_MODES = 32  # a coupled architecture gets one mirrored spectrum of 2·32 − 1 = 63 modes
@@ -46,10 +41,10 @@ def bench_theory(n_modes: int = 1000, n_times: int = 1000, n_quad: int = 40) -> 
         t_em, _ = _timed(lambda: theory.emergence_time(arch, em_lam, Q=Q))
         row = {"arch": name, "generated_variance_s": t_grid, "modes": modes, "times": n_times,
                "emergence_s": t_em}
-        if arch.log_H() is not None and arch.sampling is theory.get("linear").sampling and not arch.coupled:
+        if arch.log_H() is not None and arch.sampling is DENOISER and not arch.coupled:
             sub = [(lam[i], tau[j]) for i, j in zip(np.linspace(0, n_modes - 1, n_quad, dtype=int),
                                                     np.linspace(0, n_times - 1, n_quad, dtype=int))]
-            t_q, _ = _timed(lambda: [_quad_log_variance(arch, l, t, Q) for l, t in sub], 1)
+            t_q, _ = _timed(lambda: [quad_log_variance(arch, np.array([l]), 0, t, Q) for l, t in sub], 1)
             per_quad = t_q / n_quad
             row["quad_s_per_value"] = per_quad
             row["closed_form_speedup"] = per_quad / (t_grid / (n_modes * n_times))

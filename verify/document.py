@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 @dataclass
 class Block:
-    kind: str  # "h1", "h2", "p", "table", "figure", "code"
+    kind: str  # "h1", "h2", "p", "table", "figure"
     text: str = ""
     rows: list | None = None  # table: first row is the header
     path: str = ""  # figure file name
@@ -16,7 +16,6 @@ class Block:
 def h1(text): return Block("h1", text)  # noqa: E704
 def h2(text): return Block("h2", text)  # noqa: E704
 def p(text): return Block("p", text)  # noqa: E704
-def code(text): return Block("code", text)  # noqa: E704
 def table(rows): return Block("table", rows=[[str(c) for c in r] for r in rows])  # noqa: E704
 def figure(path, caption): return Block("figure", caption, path=path)  # noqa: E704
 
@@ -28,8 +27,6 @@ def to_markdown(blocks: list[Block]) -> str:
             out.append(("# " if b.kind == "h1" else "## ") + b.text)
         elif b.kind == "p":
             out.append(b.text)
-        elif b.kind == "code":
-            out.append("```\n" + b.text + "\n```")
         elif b.kind == "table":
             head, *body = b.rows
             lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -46,14 +43,12 @@ def to_html(blocks: list[Block], title: str) -> str:
              "body{font-family:sans-serif;max-width:1100px;margin:2em auto;line-height:1.4}"
              "table{border-collapse:collapse;font-size:0.9em}td,th{border:1px solid #ccc;padding:3px 6px}"
              "th{background:#eee}img{max-width:100%}figcaption{font-style:italic}"
-             "pre{background:#f6f6f6;padding:8px}</style></head><body>"]
+             "</style></head><body>"]
     for b in blocks:
         if b.kind in ("h1", "h2"):
             parts.append(f"<{b.kind}>{e(b.text)}</{b.kind}>")
         elif b.kind == "p":
             parts.append(f"<p>{e(b.text)}</p>")
-        elif b.kind == "code":
-            parts.append(f"<pre>{e(b.text)}</pre>")
         elif b.kind == "table":
             head, *body = b.rows
             rows = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in body)

@@ -20,6 +20,7 @@ import theory
 from . import document as doc
 from . import figures
 from . import report_data as R
+from .agreement import sampling_range
 
 
 def datasets(preset: R.Preset, seed: int) -> dict:
@@ -115,7 +116,7 @@ def _figures(results, out: Path) -> list:
     spec_panels = []
     for r in results:
         arch = theory.get(r.name)
-        for flag, (label, lam) in zip(r.flags, _departure_sets(r)):
+        for label, lam in r.departure_sets.items():
             spec_panels.append({"title": f"{r.name}: {label}", "target": lam,
                                 "converged": arch.generated_variance(lam, 1e12, Q=0.1,
                                                                      **R.sized(arch, len(lam)))})
@@ -127,14 +128,9 @@ def _figures(results, out: Path) -> list:
 
 def _trained_theory_tau_star(r) -> np.ndarray:
     """Exact τ* of the closed form for the trained run's own modes, size parameters and σ range."""
-    run, arch = r.run, theory.get(r.name)
-    ends = {"sigma0": float(run.levels[0]), "sigmaT": float(run.levels[-1])} \
-        if run.level_name == "sigma" else {}
-    return theory.emergence_time(arch, run.lam, Q=run.meta["Q"], **ends, **run.meta.get("theory_params", {}))
-
-
-def _departure_sets(r):
-    return list(r.departure_sets.items())
+    run = r.run
+    return theory.emergence_time(r.name, run.lam, Q=run.meta["Q"], **sampling_range(run),
+                                 **run.meta.get("theory_params", {}))
 
 
 def _tables(results, preset) -> list:

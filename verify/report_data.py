@@ -51,7 +51,6 @@ class ArchResult:
     departure_sets: dict = field(default_factory=dict)  # data set label → spectrum
     agreement: object = None
     run: object = None
-    run_data: object = None
     measured_tau_star: np.ndarray | None = None
     params: dict = field(default_factory=dict)  # theory parameters used (e.g. N = signal length)
 
@@ -116,7 +115,7 @@ def train_and_compare(res: ArchResult, lam_train: np.ndarray, preset: Preset, se
     data, kw = training_setup(theory.get(res.name), preset.train_d, lam_train, seed, levels=32)
     taus = np.geomspace(1e-3, preset.train_tau_max, preset.checkpoints)
     run = train.train(res.name, data, Q=Q, taus=taus, keep_weights=True, progress=False, **kw)
-    res.run, res.run_data = run, data
+    res.run = run
     res.agreement = compare(run, data, data.name)
     lam_meas = np.exp(res.agreement.measured_log_variance).T  # [mode, checkpoint]
     res.measured_tau_star = emergence_from_checkpoints(run.tau, lam_meas, res.v0, run.lam)
