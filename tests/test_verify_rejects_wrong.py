@@ -55,3 +55,22 @@ def test_verify_rejects_and_prints_falsifying_example(wrong_module, capsys):
     # our header, then Hypothesis's minimal example (its wording varies across versions)
     assert "minimal falsifying example (paste into a test):" in captured.err
     assert "generated_variance_equals_quadrature(" in captured.err and "lam=" in captured.err
+
+
+def test_training_disagrees_with_the_wrong_weights(wrong_module):
+    from verify.properties import run_property
+
+    theory.load_module(wrong_module)
+    out = run_property("wrong_rate", "theory-vs-numerics", "ci")
+    assert not out.ok and out.message.startswith("|Δψ| =")  # the weights, before the variance
+
+
+def test_registry_refuses_a_second_architecture_under_a_taken_name():
+    from theory.archs.linear import Linear
+
+    class Impostor(Linear):
+        pass
+
+    with pytest.raises(theory.SpecbiasError, match="already registered"):
+        theory.register(Impostor())
+    assert type(theory.get("linear")) is Linear
