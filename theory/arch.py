@@ -11,6 +11,7 @@ Everything else (validation, mpmath reference, quadrature fallback, checks, emer
 """
 from __future__ import annotations
 
+import functools
 import importlib
 from dataclasses import dataclass, field
 
@@ -45,6 +46,27 @@ class Law:
             if crit == criterion and abs(q - Q) < 1e-12:
                 best = rng
         return best
+
+
+def _numeric_optimum(symbolic):
+    """Let a symbolic `optimum_log_variance(lam, sigma0, sigmaT, **p)` also take numbers and arrays:
+    a sympy λ gets the expression; otherwise the expression in (λ, σ_0, σ_T) is lambdified and
+    evaluated in float64, broadcast over λ (validated like every public input)."""
+    if getattr(symbolic, "numeric_too", False):
+        return symbolic
+
+    @functools.wraps(symbolic)
+    def optimum(self, lam, sigma0=0.002, sigmaT=80.0, **p):
+        if isinstance(lam, sp.Basic):
+            return symbolic(self, lam, sigma0, sigmaT, **p)
+        lam = V.variances(lam)
+        sigma0, sigmaT = V.sampling_range(sigma0, sigmaT)
+        expr = symbolic(self, S.lam, S.sigma0, S.sigmaT, **self.resolve(p))
+        value = sp.lambdify((S.lam, S.sigma0, S.sigmaT), expr, "numpy")(lam, sigma0, sigmaT)
+        return np.broadcast_to(np.asarray(value, dtype=float), lam.shape).copy()
+
+    optimum.numeric_too = True
+    return optimum
 
 
 class Architecture:
@@ -101,9 +123,17 @@ class Architecture:
     def fixed_point(self, **p) -> sp.Expr:
         return S.K
 
+    @_numeric_optimum
     def optimum_log_variance(self, lam, sigma0, sigmaT, **p):
-        """ln λ̃ at the optimum (τ → ∞); default: the sampling family's, e.g. σ_T²(λ+σ_0²)/(λ+σ_T²)."""
+        """ln λ̃ at the optimum (τ → ∞) as a sympy expression; default: the sampling family's, e.g.
+        σ_T²(λ+σ_0²)/(λ+σ_T²). Subclasses override it symbolically; numbers or arrays for λ are
+        evaluated through the same expression (see `_numeric_optimum`)."""
         return self.sampling.optimum_log_variance(lam, sigma0, sigmaT)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "optimum_log_variance" in cls.__dict__:
+            cls.optimum_log_variance = _numeric_optimum(cls.__dict__["optimum_log_variance"])
 
     def solution(self, **p) -> sp.Expr | None:
         """Claimed ψ(σ, τ), or None if the ODE must be solved numerically."""
@@ -123,12 +153,18 @@ class Architecture:
         return self._lambdified("weight", p)(lam, sigma, tau, Q, eta)
 
     def _log_variance(self, lam, tau, Q, eta, sigma0, sigmaT, **p) -> np.ndarray:
-        """Vectorised float64 ln λ̃; default: quadrature of the sampling integral over `_weight`."""
-        lam_b, tau_b = np.broadcast_arrays(lam, tau)
-        lam_f, tau_f = lam_b.reshape(-1, 1), tau_b.reshape(-1, 1)
-        out = self.sampling.quadrature(
-            lambda s: self._weight(lam_f, s[None, :], tau_f, Q, eta, **p), sigma0, sigmaT)
-        return out.reshape(lam_b.shape)
+        """Vectorised float64 ln λ̃; default: quadrature of the sampling integral over `_weight`.
+
+        Any broadcastable lam, tau, Q: the quadrature nodes go on a new leading axis, so the last axis
+        of lam stays last (a coupled architecture sees each whole spectrum), and are summed away."""
+        lam_b, tau_b, q_b = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (lam, tau, Q)))
+
+        def weight(s):  # s: the quadrature nodes (1-D) → values with the nodes on the last axis
+            nodes = s.reshape((-1,) + (1,) * lam_b.ndim)
+            w = np.broadcast_to(self._weight(lam_b, nodes, tau_b, q_b, eta, **p), nodes.shape[:1] + lam_b.shape)
+            return np.moveaxis(w, 0, -1)
+
+        return self.sampling.quadrature(weight, sigma0, sigmaT)
 
     # ---- mpmath reference --------------------------------------------------------------------
     def _weight_mp(self, lam, sigma, tau, Q, eta, **p):

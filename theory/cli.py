@@ -53,6 +53,8 @@ def cmd_theory(args) -> int:
     arch = registry.get(args.arch)
     params = parse_params(args.param)
     lam, tau = np.asarray(args.lam, float), np.asarray(args.tau, float)
+    if arch.coupled and args.lam is DEFAULT_LAM:  # the default variances, mirrored into one spectrum
+        lam = arch.as_spectrum(lam)
     kw = dict(Q=args.Q, eta=args.eta, sigma0=args.sigma0, sigmaT=args.sigmaT, **params)
     lt = (arch.generated_variance(lam[None, :], tau[:, None], **kw).T if arch.coupled  # whole spectrum
           else arch.generated_variance(lam[:, None], tau[None, :], **kw))
@@ -66,6 +68,8 @@ def cmd_theory(args) -> int:
     print(f"{arch.name}: {arch.title} ({arch.source}); generated variance λ̃(τ), "
           f"Q={args.Q:g}, η={args.eta:g}, σ0={args.sigma0:g}, σT={args.sigmaT:g}")
     head = "".join(f"{'τ=' + format(t, 'g'):>11}" for t in tau)
+    if arch.basis == "fourier":
+        print("λ: Fourier-mode variances Σ̃_kk of the signal" + (" (one whole spectrum)" if arch.coupled else ""))
     print(f"{'λ':>9}{head}{'τ* (' + args.criterion + ')':>18}")
     for i, l in enumerate(lam):
         row = "".join(f"{v:11.4g}" for v in lt[i])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sympy as sp
 
 MARK = {"symbolic": "PASS (symbolic)", "numeric": "PASS (numeric)", "failed": "FAIL",
-        "expected-failure": "EXPECTED FAILURE"}
+        "expected-failure": "EXPECTED FAILURE", "not-claimed": "NOT CLAIMED"}
 
 
 def print_derivation(arch, params: dict) -> bool:

@@ -16,8 +16,8 @@ def cmd_verify(args) -> int:
     for path in args.module or []:
         theory.load_module(path)
     archs = [theory.get(a).name for a in args.arch] or None
-    live = (lambda o: print(f"  {'pass' if o.ok else 'FAIL'}  {o.arch:>14}  {o.prop}", flush=True)) \
-        if not args.json else None
+    live = (lambda o: print(f"  {o.status}  {o.arch:>14}  {o.prop}" + (f"  ({o.message})" if o.skipped else ""),
+                            flush=True)) if not args.json else None
     if live:
         print(f"specbias verify: profile {args.profile}")
     results = run_suite(archs, profile=args.profile, only=args.only, progress=live)
@@ -25,7 +25,8 @@ def cmd_verify(args) -> int:
     if args.json:
         print(json.dumps({"profile": args.profile, "results": [o.as_dict() for o in results]}))
     else:
-        print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+        skipped = sum(o.skipped for o in results)
+        print(f"{len(results) - len(failed) - skipped} passed, {len(failed)} failed, {skipped} skipped")
         for o in failed:
             print(f"\nFAILED {o.arch} / {o.prop}: {o.message}", file=sys.stderr)
             if o.example:

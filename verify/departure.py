@@ -73,7 +73,9 @@ def classify(arch_name, lam_tau_star: dict, lam: np.ndarray, v0: float, converge
                                                                  / lam_tau_star[crit][ok]))))
     if np.isfinite(flag.constant_ratio) and abs(np.log(flag.constant_ratio)) > SAME_CONSTANT:
         flag.classification = "follows, different constant"
-        flag.reason = f"modes emerge {flag.constant_ratio:.3g}× faster than the one-layer linear model"
+        r = flag.constant_ratio  # τ*_linear / τ*: above 1 this architecture is faster
+        flag.reason = (f"modes emerge {r:.3g}× faster" if r >= 1 else f"modes emerge {1 / r:.3g}× slower") \
+            + " than the one-layer linear model (median τ* ratio)"
     else:
         flag.classification = "follows"
         flag.reason = "exponent in the predicted range and every mode reaches its target"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import traceback
 from dataclasses import dataclass
+from typing import Callable, NamedTuple
 
 import numpy as np
 from hypothesis import given, settings
@@ -20,16 +21,25 @@ from theory.sampling import DENOISER
 
 from . import consistency, profiles
 from . import strategies as vs
-from .setups import carries_mean, training_setup
+from .setups import carries_mean, has_model, training_setup
 from .tolerances import tol
 
-PROPERTIES: dict = {}
+class Property(NamedTuple):
+    builder: Callable  # arch → a (Hypothesis-decorated) test function
+    applies: Callable  # arch → bool
+    max_examples: int | None  # cap for costly properties
+    skip_reason: str  # why it cannot run where it does not apply (listed as skipped)
 
 
-def prop(name: str, applies=lambda arch: True, max_examples: int | None = None):
-    """Register a property builder under `name`; `max_examples` caps costly ones."""
+PROPERTIES: dict[str, Property] = {}
+
+
+def prop(name: str, applies=lambda arch: True, max_examples: int | None = None,
+         skip_reason: str = "does not apply to this architecture"):
+    """Register a property builder under `name` (from any module); `max_examples` caps costly ones;
+    where `applies(arch)` is false the suite lists it as skipped with `skip_reason`."""
     def deco(builder):
-        PROPERTIES[name] = (builder, applies, max_examples)
+        PROPERTIES[name] = Property(builder, applies, max_examples, skip_reason)
         return builder
     return deco
 
@@ -41,9 +51,14 @@ class Outcome:
     ok: bool
     message: str = ""
     example: str = ""
+    skipped: bool = False  # could not run here (message: why); ok stays True
+
+    @property
+    def status(self) -> str:
+        return "skip" if self.skipped else "pass" if self.ok else "FAIL"
 
     def as_dict(self) -> dict:
-        return dict(self.__dict__)
+        return dict(self.__dict__, status=self.status)
 
 
 def _ln_error(a, b) -> float:
@@ -144,7 +159,8 @@ def _order(arch):
     return larger_variance_emerges_first
 
 
-@prop("exponent-range", applies=lambda arch: bool(arch.law.exponent))
+@prop("exponent-range", applies=lambda arch: bool(arch.law.exponent),
+      skip_reason="the law declares no exponent range (Law.exponent is empty)")
 def _exponent(arch):
     declared = sorted(arch.law.exponent)
 
@@ -185,39 +201,43 @@ def _run_one(arch, name: str, builder, profile: str, cap) -> Outcome:
 
 def run_property(arch_name: str, name: str, profile: str = "ci") -> Outcome:
     """Run one registered property for one architecture (it must apply to it)."""
-    builder, applies, cap = PROPERTIES[name]
+    p = PROPERTIES[name]
     arch = theory.get(arch_name)
-    if not applies(arch):
-        raise theory.SpecbiasError(f"property {name!r} does not apply to {arch.name}")
-    return _run_one(arch, name, builder, profile, cap)
+    if not p.applies(arch):
+        raise theory.SpecbiasError(f"property {name!r} does not apply to {arch.name}: {p.skip_reason}")
+    return _run_one(arch, name, p.builder, profile, p.max_examples)
 
 
 def applicable(arch_name: str) -> list[str]:
     """Names of the properties that apply to an architecture."""
     arch = theory.get(arch_name)
-    return [n for n, (_, applies, _) in PROPERTIES.items() if applies(arch)]
+    return [n for n, p in PROPERTIES.items() if p.applies(arch)]
 
 
 def run_suite(archs=None, profile: str = "ci", only=None, progress=None) -> list[Outcome]:
-    """Run every applicable property for each architecture (all registered ones by default)."""
+    """Run every applicable property for each architecture (all registered ones by default); those
+    that do not apply are listed as skipped, with the reason."""
     names = archs or theory.available()
+    unknown = sorted(set(only or ()) - set(PROPERTIES))
+    if unknown:
+        raise theory.SpecbiasError(f"unknown property {', '.join(unknown)}; valid: {', '.join(PROPERTIES)}")
     out = []
     for arch_name in names:
         arch = theory.get(arch_name)
-        for name, (builder, applies, cap) in PROPERTIES.items():
-            if (only and name not in only) or not applies(arch):
+        for name, p in PROPERTIES.items():
+            if only and name not in only:
                 continue
-            out.append(_run_one(arch, name, builder, profile, cap))
+            if p.applies(arch):
+                out.append(_run_one(arch, name, p.builder, profile, p.max_examples))
+            else:
+                out.append(Outcome(arch.name, name, True, p.skip_reason, skipped=True))
             if progress:
                 progress(out[-1])
     return out
 
 
-def _has_model(arch) -> bool:
-    return bool(arch.model) or type(arch).torch_model is not theory.Architecture.torch_model
-
-
-@prop("theory-vs-numerics", applies=_has_model, max_examples=2)
+@prop("theory-vs-numerics", applies=has_model, max_examples=2,
+      skip_reason="no torch model declared (set `model` or override `torch_model`)")
 def _agreement(arch):
     from numerics import train
 
@@ -246,7 +266,7 @@ def _agreement(arch):
 
 
 @prop("weight-sharing-multiplies-rate", applies=lambda arch: arch.basis == "fourier" and not arch.coupled,
-      max_examples=2)
+      max_examples=2, skip_reason="only for full-width weight sharing (basis 'fourier', uncoupled)")
 def _shared_rate(arch):
     from numerics import train
 

@@ -53,6 +53,7 @@ class ArchResult:
     run: object = None
     measured_tau_star: np.ndarray | None = None
     params: dict = field(default_factory=dict)  # theory parameters used (e.g. N = signal length)
+    untrained: str = ""  # why there is no training run (e.g. no torch model declared)
 
 
 def sized(arch, n: int) -> dict:
@@ -110,9 +111,13 @@ def train_and_compare(res: ArchResult, lam_train: np.ndarray, preset: Preset, se
     from theory.emergence import emergence_from_checkpoints
 
     from .agreement import compare
-    from .setups import training_setup
+    from .setups import has_model, training_setup
 
-    data, kw = training_setup(theory.get(res.name), preset.train_d, lam_train, seed, levels=32)
+    arch = theory.get(res.name)
+    if not has_model(arch):
+        res.untrained = "no torch model declared (theory only)"
+        return
+    data, kw = training_setup(arch, preset.train_d, lam_train, seed, levels=32)
     taus = np.geomspace(1e-3, preset.train_tau_max, preset.checkpoints)
     run = train.train(res.name, data, Q=Q, taus=taus, keep_weights=True, progress=False, **kw)
     res.run = run

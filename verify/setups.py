@@ -13,6 +13,13 @@ import numpy as np
 MEAN_SIGMA_T = 4.0
 
 
+def has_model(arch) -> bool:
+    """Whether the architecture declares a torch model (`model`, or its own `torch_model`)."""
+    import theory
+
+    return bool(arch.model) or type(arch).torch_model is not theory.Architecture.torch_model
+
+
 def carries_mean(arch) -> bool:
     return "m" in arch.params
 

@@ -103,7 +103,8 @@ def _one_gain(Q) -> np.ndarray:
 class PatchConv(Architecture):
     name = "patch_conv"
     title = "local circular convolution, kernel K = 2r + 1 ≤ N"
-    source = "Prop. 5.4; derived per Σ_patch eigenmode, lam ≡ its eigenvalue ν"
+    source = ("Prop. 5.4; input lam: the Fourier spectrum Σ̃_kk of the signal (the derivation's λ is a "
+              "Σ_patch eigenvalue ν_j)")
     coupled = True  # the last axis of lam is one whole spectrum
     basis = "fourier"  # lam are Fourier-mode variances Σ̃_kk
     model = "numerics.models:PatchConv"
