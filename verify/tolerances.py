@@ -91,6 +91,11 @@ TABLE: dict[tuple[str, str], Tol] = {
     ("aligned-identity", "float64"): Tol(1e-10, 1e-14, "identities exact in exact arithmetic (χ = 1, "
                                          "ψ² factor, R1 telescoping): float64 rounding through ≤ 1e4 "
                                          "matrix products and solves"),
+    ("derive-numeric-path", "float64"): Tol(1e-8, 1e-6, "`derive` evaluates the float64 path once "
+                                            "(theory.numeric_check): rel = ψ vs 30-digit mpmath of the claimed "
+                                            "solution or DOP853 (rtol 1e−11) of the derived ODE; abs = ln λ̃ "
+                                            "vs 48-panel Gauss–Legendre quadrature (relative once |ln λ̃| > 1); "
+                                            "both far above rounding, far below a transcription slip"),
     ("exact-identity", "float64"): Tol(1e-10, 1e-12, "two float64 routes that agree in exact arithmetic "
                                        "(circulant N = 1 ≡ linear, patch_conv K = N ≡ circulant, "
                                        "linear_mean m = 0 ≡ linear, patch eigenmodes ≡ dense expm, DFT "
