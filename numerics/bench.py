@@ -13,12 +13,13 @@ a CPU both paths are bound by the d×d×d products, so the gain from vectorising
 """
 from __future__ import annotations
 
-import json
 import resource
 import time
 
 import numpy as np
 import torch
+
+from theory.output import dumps
 
 from . import data as datasets
 from .models import Linear, default_sigmas
@@ -97,7 +98,7 @@ def run(args) -> int:
     row = bench(getattr(args, "device", "auto"))
     small = bench(getattr(args, "device", "auto"), d=SMALL_D, measure=False, loop_levels=4)
     if getattr(args, "json", False):
-        print(json.dumps({"main": row, "small": small}))
+        print(dumps({"main": row, "small": small}))
         return 0
     print(f"numerics benchmark: linear, d = {row['d']}, {row['levels']} levels, population mode, "
           f"{row['steps']} steps, {row['checkpoints']} checkpoints, {row['dtype']} on {row['device']}"

@@ -29,6 +29,8 @@ import torch
 from theory import validate as V
 from theory.errors import SpecbiasError
 
+from . import budget
+
 SPECTRA = ("lognormal", "powerlaw", "logspace")
 REAL = ("digits", "patches", "lfw")
 
@@ -122,21 +124,22 @@ def fourier_matrix(shape) -> np.ndarray:
 
 def spectrum(kind, d: int, *, beta: float = 1.0, lo: float = 1e-3, hi: float = 1e2, seed: int = 0):
     """Variances λ_k, descending: lognormal / powerlaw (mean 1) / logspace (hi → lo) / an array."""
-    d = _positive_int("d", d)
     if not isinstance(kind, str):
-        lam = V.variances(np.asarray(kind, dtype=float).reshape(-1))
+        lam = V.variances(np.asarray(V.as_array("lam", kind), dtype=float).reshape(-1))
         return np.sort(lam)[::-1].copy()
+    d, seed = _size("d", d), V.seed(seed)
     if kind == "lognormal":
         lam = np.sort(np.exp(np.random.default_rng(seed).standard_normal(d)))[::-1]
     elif kind == "powerlaw":
-        lam = np.arange(1, d + 1, dtype=float) ** (-float(beta))
+        lam = np.arange(1, d + 1, dtype=float) ** (-V.scalar("beta", beta))
     elif kind == "logspace":
-        if not 0 < lo < hi:
+        lo, hi = V.positive("lo", lo), V.positive("hi", hi)
+        if not lo < hi:
             raise SpecbiasError(f"logspace needs 0 < lo < hi (got lo={lo:g}, hi={hi:g})")
         return np.geomspace(hi, lo, d)
     else:
         raise SpecbiasError(f"unknown spectrum {kind!r}; valid: {', '.join(SPECTRA)} or an array")
-    return lam / lam.mean()
+    return _representable(lam / lam.mean(), f"spectrum {kind!r} with beta = {beta:g} at d = {d}")
 
 
 def random_rotation(d: int, seed: int = 0) -> np.ndarray:
@@ -145,10 +148,32 @@ def random_rotation(d: int, seed: int = 0) -> np.ndarray:
     return q * np.sign(np.diag(r))[None, :]
 
 
+MAX_DIM = 2**20  # no covariance of a larger dimension fits in memory (d² floats)
+#: smallest λ_min/λ_max a rotated (or circulant) covariance resolves: below it Σ = UΛUᵀ loses the mode
+#: to float64 rounding of the large ones, and training would silently see a different spectrum
+MIN_RATIO = 1e-15
+
+
 def _positive_int(name, value) -> int:
-    if int(value) != value or value < 1:
-        raise SpecbiasError(f"{name} must be a positive integer (got {value!r})")
-    return int(value)
+    return V.count(name, value, lo=1)
+
+
+def _size(name, value) -> int:
+    """A data dimension: a positive integer whose d×d covariance fits in memory."""
+    d = V.count(name, value, lo=1, hi=MAX_DIM)
+    budget.check_memory(f"data of dimension {name} = {d:,}", budget.data_bytes(d),
+                        hint=f"use a smaller {name}")
+    return d
+
+
+def _representable(lam: np.ndarray, what: str, mixed: bool = True) -> np.ndarray:
+    """Variances that are finite, > 0 and (when the basis mixes modes) within float64's resolution."""
+    if not np.all(np.isfinite(lam)) or np.any(lam <= 0):
+        raise SpecbiasError(f"{what} gives zero or non-finite variances (underflow): use a smaller beta")
+    if mixed and lam.min() / lam.max() < MIN_RATIO:
+        raise SpecbiasError(f"{what} spans λ_min/λ_max = {lam.min() / lam.max():.2g} < {MIN_RATIO:g}, "
+                            "below float64 resolution of the covariance: use a smaller beta or d")
+    return lam
 
 
 def _from_eigen(name, lam, U, mu, shape, meta, X=None) -> Dataset:
@@ -173,8 +198,13 @@ def gaussian(d: int = 64, spectrum_kind="lognormal", *, lam=None, beta: float = 
     """A Gaussian N(μ, U diag(λ) Uᵀ): λ from `spectrum_kind` (or `lam`), U random orthogonal unless
     rotate=False (then U = I), μ = 0 unless `mean` is given."""
     name = spectrum_kind if lam is None and isinstance(spectrum_kind, str) else "explicit"
+    seed = V.seed(seed)
+    if lam is None and isinstance(spectrum_kind, str):
+        _size("d", d)
     lam = spectrum(spectrum_kind if lam is None else lam, d, beta=beta, lo=lo, hi=hi, seed=seed)
-    d = lam.size
+    d = _size("d", lam.size)
+    if rotate:
+        _representable(lam, f"{name} spectrum at d = {d} (rotated)")
     U = random_rotation(d, seed) if rotate else np.eye(d)
     mu = np.zeros(d) if mean is None else V.as_array("mean", mean).reshape(-1)
     if mu.size != d:
@@ -185,13 +215,13 @@ def gaussian(d: int = 64, spectrum_kind="lognormal", *, lam=None, beta: float = 
 
 def power_spectrum(N: int, power="powerlaw", beta: float = 2.0) -> np.ndarray:
     """Symmetric power spectrum p_k = p_{N−k} > 0 in DFT order; powerlaw: (1 + |k|)^{−β}, mean 1."""
-    N = _positive_int("N", N)
+    N = _size("N", N)
     k = np.minimum(np.arange(N), N - np.arange(N))
     if isinstance(power, str):
         if power != "powerlaw":
             raise SpecbiasError(f"unknown power spectrum {power!r}; valid: powerlaw or an array")
-        p = (1.0 + k) ** (-float(beta))
-        return p / p.mean()
+        p = (1.0 + k) ** (-V.scalar("beta", beta))
+        return _representable(p / p.mean(), f"power spectrum with beta = {beta:g} at N = {N}")
     p = V.variances(power() if callable(power) else power).reshape(-1)
     if p.size != N or not np.allclose(p, p[(-np.arange(N)) % N]):
         raise SpecbiasError(f"a real stationary signal needs N = {N} powers with p_k = p_(N−k)")
@@ -200,6 +230,7 @@ def power_spectrum(N: int, power="powerlaw", beta: float = 2.0) -> np.ndarray:
 
 def stationary(N: int = 64, power="powerlaw", *, beta: float = 2.0, seed: int = 0) -> Dataset:
     """Zero-mean stationary Gaussian signals of length N: Σ_ij = c((i − j) mod N), c = IDFT(p)."""
+    seed = V.seed(seed)
     p = power_spectrum(N, power, beta)
     c = np.real(np.fft.ifft(p))
     idx = (np.arange(N)[:, None] - np.arange(N)[None, :]) % N
@@ -209,8 +240,7 @@ def stationary(N: int = 64, power="powerlaw", *, beta: float = 2.0, seed: int = 
 
 def modulated(N: int = 64, *, beta: float = 2.0, depth: float = 0.5, seed: int = 0) -> Dataset:
     """Non-stationary: Σ = D C D with C stationary (power law β) and D = diag(1 + depth·sin(2πi/N))."""
-    if not 0 <= depth < 1:
-        raise SpecbiasError(f"modulation depth must lie in [0, 1) (got {depth:g})")
+    depth = V.scalar("modulation depth", depth, lo=0.0, hi=1.0, hi_open=True)
     base = stationary(N, beta=beta, seed=seed)
     env = 1.0 + depth * np.sin(2 * np.pi * np.arange(N) / N)
     return _from_cov("modulated", env[:, None] * base.cov * env[None, :], np.zeros(N), (N,),
@@ -268,8 +298,9 @@ def _bundled_image(image: str) -> np.ndarray:
 def patches(image: str = "camera", P: int = 8, *, stride: int | None = None, center: bool = True,
             normalize: bool = True, max_patches: int | None = None, seed: int = 0) -> Dataset:
     """Non-overlapping (or `stride`) P×P patches of a bundled grayscale image, d = P², shape (1, P, P)."""
-    P = _positive_int("patch size P", P)
+    P = _size("patch size P", P)
     stride = P if stride is None else _positive_int("stride", stride)
+    seed = V.seed(seed)
     img = _bundled_image(image)
     H, W = img.shape
     if P > min(H, W):

@@ -23,6 +23,7 @@ import numpy as np
 
 import theory
 from theory.errors import SpecbiasError
+from theory.output import dumps
 
 AXES = {"tau": ("checkpoint",), "sigma": ("level",), "t": ("level",), "lam": ("mode",),
         "gains": ("checkpoint", "level", "mode"), "loss": ("checkpoint", "level"), "h": ("level",),
@@ -63,7 +64,7 @@ class Run:
         path = Path(directory)
         path.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(path / "run.npz", **self.arrays)
-        (path / "run.json").write_text(json.dumps(_jsonable(self.meta), indent=1))
+        (path / "run.json").write_text(dumps(self.meta, indent=1))
         return path
 
     @classmethod
@@ -79,16 +80,3 @@ class Run:
         """Short JSON-able description (metadata and array shapes)."""
         return dict(self.meta, arrays={k: list(v.shape) for k, v in self.arrays.items()})
 
-
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, (np.floating, float)):
-        return None if not np.isfinite(value) else float(value)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    return value

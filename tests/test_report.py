@@ -7,7 +7,7 @@ import pytest
 from verify import figures, report
 
 FILES = {"report.md", "report.html", "report.json", "data.npz", "weights.png", "variance.png",
-         "emergence.png", "departure.png", "heatmap_linear.png", "heatmap_circulant.png"}
+         "emergence.png", "departure.png", "heatmap_linear.png", "heatmap_circulant.png", ".specbias"}
 
 
 def _digests(folder):

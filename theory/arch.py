@@ -244,7 +244,7 @@ class Architecture:
         lam, sigma, tau, Q = V.broadcast(lam=lam, sigma=sigma, tau=tau, Q=Q)
         if dps is None:
             return np.asarray(self._weight(lam, sigma, tau, Q, eta, **p), dtype=np.float64)
-        with mp.workdps(int(dps)):
+        with mp.workdps(V.dps(dps)):
             return self._weight_mp_array(lam, sigma, tau, Q, eta, **p)
 
     def generated_variance(self, lam, tau, Q=0.1, eta=1.0, sigma0=0.002, sigmaT=80.0, dps=None,
@@ -264,7 +264,7 @@ class Architecture:
             out = self._log_variance(lam, tau, Q if Q.ndim else float(Q), eta, sigma0, sigmaT, **p)
             return np.broadcast_to(np.asarray(out, dtype=np.float64), shape).copy()
         lam, tau, Q = V.broadcast(lam=lam, tau=tau, Q=Q)
-        with mp.workdps(int(dps)):
+        with mp.workdps(V.dps(dps)):
             return self._log_variance_mp_array(lam, tau, Q, eta, sigma0, sigmaT, **p)
 
     def initial_variance(self, Q=0.1, sigma0=0.002, sigmaT=80.0):

@@ -1,14 +1,14 @@
 """CLI subcommands of the theory layer: `theory`, `emergence`, `derive`."""
 from __future__ import annotations
 
-import json
-
 import numpy as np
 
+from . import argtypes as T
 from . import registry
 from .emergence import CRITERIA, emergence_time
 from .errors import SpecbiasError
 from .fit import fit_exponent
+from .output import dumps
 
 DEFAULT_LAM = [10, 3, 1, 0.3, 0.1, 0.03, 0.01, 0.001]  # THEORY §6, the paper's theory figures
 DEFAULT_TAU = [0, 0.01, 0.1, 1, 10, 100, 1000]
@@ -28,17 +28,20 @@ def parse_params(items) -> dict:
                 out[key] = float(value)
             except ValueError:
                 out[key] = value
+            else:
+                if not np.isfinite(out[key]):
+                    raise SpecbiasError(f"--param {key} must be finite (got {value!r})")
     return out
 
 
 def add_common(p, lam=True) -> None:
     p.add_argument("arch", nargs="?", default="linear", help="architecture name (default: linear)")
     if lam:
-        p.add_argument("--lam", type=float, nargs="+", default=DEFAULT_LAM, help="data variances λ_k")
-    p.add_argument("--Q", type=float, default=0.1, help="initial gain (default 0.1)")
-    p.add_argument("--eta", type=float, default=1.0, help="learning rate η (default 1)")
-    p.add_argument("--sigma0", type=float, default=0.002)
-    p.add_argument("--sigmaT", type=float, default=80.0)
+        p.add_argument("--lam", type=T.positive, nargs="+", default=DEFAULT_LAM, help="data variances λ_k")
+    p.add_argument("--Q", type=T.real, default=0.1, help="initial gain (default 0.1)")
+    p.add_argument("--eta", type=T.positive, default=1.0, help="learning rate η (default 1)")
+    p.add_argument("--sigma0", type=T.positive, default=0.002)
+    p.add_argument("--sigmaT", type=T.positive, default=80.0)
     p.add_argument("--param", action="append", metavar="NAME=VALUE", help="architecture parameter")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
@@ -60,9 +63,8 @@ def cmd_theory(args) -> int:
           else arch.generated_variance(lam[:, None], tau[None, :], **kw))
     ts = emergence_time(arch, lam, criterion=args.criterion, **kw)
     if args.json:
-        print(json.dumps({"arch": arch.name, "params": kw, "lam": lam.tolist(), "tau": tau.tolist(),
-                          "generated_variance": lt.tolist(), "criterion": args.criterion,
-                          "tau_star": [None if np.isnan(t) else t for t in ts]}))
+        print(dumps({"arch": arch.name, "params": kw, "lam": lam, "tau": tau, "generated_variance": lt,
+                     "criterion": args.criterion, "tau_star": ts}))
         return 0
     _warn(arch, args.Q)
     print(f"{arch.name}: {arch.title} ({arch.source}); generated variance λ̃(τ), "
@@ -86,9 +88,8 @@ def cmd_emergence(args) -> int:
     v0 = float(arch.initial_variance(args.Q, args.sigma0, args.sigmaT))
     fits = fit_exponent(lam, ts, v0)
     if args.json:
-        print(json.dumps({"arch": arch.name, "criterion": args.criterion, "v0": v0, "lam": lam.tolist(),
-                          "tau_star": [None if np.isnan(t) else t for t in ts],
-                          "fit": {k: f.as_dict() for k, f in fits.items()}}))
+        print(dumps({"arch": arch.name, "criterion": args.criterion, "v0": v0, "lam": lam, "tau_star": ts,
+                     "fit": {k: f.as_dict() for k, f in fits.items()}}))
         return 0
     _warn(arch, args.Q)
     print(f"{arch.name}: emergence times, {args.criterion} criterion, v0 = {v0:.4g} (exact), Q={args.Q:g}")
@@ -96,7 +97,7 @@ def cmd_emergence(args) -> int:
     for l, t in zip(lam, ts):
         print(f"{l:10.4g}{'increasing' if v0 < l else 'decreasing':>12}{t:14.5g}")
     for name, f in fits.items():
-        if f.n >= 2:
+        if np.isfinite(f.alpha):
             print(f"fit τ* = a λ^-α ({name}, gray zone excluded): α = {f.alpha:.4f} "
                   f"[95% CI {f.ci[0]:.4f}, {f.ci[1]:.4f}], R² = {f.r2:.5f}, N = {f.n}")
     return 0
@@ -105,17 +106,26 @@ def cmd_emergence(args) -> int:
 def cmd_derive(args) -> int:
     from .report_derivation import print_derivation
 
-    archs = registry.load_module(args.arch) if args.arch.endswith(".py") else [registry.get(args.arch)]
+    user = args.arch.endswith(".py")
+    archs = registry.load_module(args.arch) if user else [registry.get(args.arch)]
     ok = True
     for arch in archs:
-        ok &= print_derivation(arch, parse_params(args.param))
+        try:
+            ok &= print_derivation(arch, parse_params(args.param))
+        except SpecbiasError:
+            raise
+        except Exception as exc:
+            if not user:
+                raise
+            raise SpecbiasError(f"{arch.name} (from {args.arch}): deriving raised {type(exc).__name__}: "
+                                f"{exc}") from None
     return 0 if ok else 1
 
 
 def add_parsers(sub) -> None:
     p = sub.add_parser("theory", help="closed-form generated variance for an architecture")
     add_common(p)
-    p.add_argument("--tau", type=float, nargs="+", default=DEFAULT_TAU, help="training times τ")
+    p.add_argument("--tau", type=T.nonneg, nargs="+", default=DEFAULT_TAU, help="training times τ")
     p.add_argument("--criterion", default="geometric", choices=CRITERIA)
     p.set_defaults(func=cmd_theory)
     p = sub.add_parser("emergence", help="emergence times τ* and the fitted exponent")

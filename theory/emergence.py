@@ -64,8 +64,10 @@ def emergence_time(arch, lam, criterion: str = "geometric", Q=0.1, eta=1.0, sigm
     """
     arch = get(arch)
     lam = np.atleast_1d(V.variances(lam))
-    v0 = np.broadcast_to(arch.initial_variance(Q, sigma0, sigmaT), lam.shape)
-    Qb = np.broadcast_to(np.asarray(Q, dtype=float), lam.shape)
+    tau_range = V.interval("tau_range", tau_range)
+    grid = V.count("grid", grid, lo=2, hi=100_000)
+    Qb = V.broadcast_to("Q", arch.check_Q(Q), lam.shape)
+    v0 = np.broadcast_to(arch.initial_variance(Qb, sigma0, sigmaT), lam.shape)
     width = lam.shape[-1] if arch.coupled else 1
     lam_r, q_r = lam.reshape(-1, width), Qb.reshape(-1, width)
     sign = np.where(v0 < lam, 1.0, -1.0).reshape(lam_r.shape)

@@ -1,12 +1,15 @@
 """`specbias bench theory|numerics`: speed figures (not timed tests; targets are printed beside them)."""
 from __future__ import annotations
 
-import json
 import time
 
 import numpy as np
 
 import theory
+from numerics import budget
+from theory import argtypes as T
+from theory.errors import SpecbiasError
+from theory.output import dumps
 from theory.sampling import DENOISER
 
 from .properties import quad_log_variance
@@ -52,11 +55,30 @@ def bench_theory(n_modes: int = 1000, n_times: int = 1000, n_quad: int = 40) -> 
     return rows
 
 
-def cmd_bench(args) -> int:
+GRID_COPIES = 8  # float64 arrays of modes × times alive at once in a closed form (a lower bound)
+DEFAULTS = {"modes": 1000, "times": 1000, "device": "auto"}
+
+
+def _options(args) -> dict:
+    """The options that apply to `what`; one given for the other benchmark is refused, not ignored."""
+    own = {"theory": ("modes", "times"), "numerics": ("device",)}[args.what]
+    for name in DEFAULTS:
+        if getattr(args, name) is not None and name not in own:
+            raise SpecbiasError(f"--{name} does not apply to bench {args.what}")
+    out = {k: DEFAULTS[k] if getattr(args, k) is None else getattr(args, k) for k in own}
     if args.what == "theory":
+        budget.check_memory(f"bench theory on {out['modes']:,} modes x {out['times']:,} times",
+                            GRID_COPIES * 8.0 * out["modes"] * out["times"], hint="use fewer --modes/--times")
+    return out
+
+
+def cmd_bench(args) -> int:
+    opts = _options(args)
+    if args.what == "theory":
+        args.modes, args.times = opts["modes"], opts["times"]
         rows = bench_theory(args.modes, args.times)
         if args.json:
-            print(json.dumps(rows))
+            print(dumps(rows))
             return 0
         print(f"theory benchmark: {args.modes} modes x {args.times} times, float64, one process")
         print("targets: closed-form grid < 0.1 s; closed form >= 1000x faster than quad; emergence < 1 s")
@@ -70,14 +92,15 @@ def cmd_bench(args) -> int:
         return 0
     from numerics.bench import run as bench_numerics
 
+    args.device = opts["device"]
     return bench_numerics(args)
 
 
 def add_parsers(sub) -> None:
     p = sub.add_parser("bench", help="speed benchmarks (theory or numerics)")
     p.add_argument("what", choices=["theory", "numerics"])
-    p.add_argument("--modes", type=int, default=1000)
-    p.add_argument("--times", type=int, default=1000)
-    p.add_argument("--device", default="auto", help="numerics only: auto, cpu or cuda")
+    p.add_argument("--modes", type=T.count(hi=10**8), default=None, help="theory only (default 1000)")
+    p.add_argument("--times", type=T.count(hi=10**8), default=None, help="theory only (default 1000)")
+    p.add_argument("--device", type=T.device, default=None, help="numerics only: auto, cpu, cuda or cuda:N")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_bench)

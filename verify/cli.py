@@ -1,10 +1,24 @@
-"""The `specbias` console command; each layer contributes its own subcommands."""
+"""The `specbias` console command; each layer contributes its own subcommands.
+
+Errors: a bad input (theory.SpecbiasError, or an option argparse refuses) prints ONE line
+`specbias: error: ...` and exits 2; Ctrl-C prints `specbias: interrupted` and exits 130; anything
+else is a bug or an environment failure (out of memory, a full disk): one line
+`specbias: internal error: ...` and exit 1, with the traceback only when SPECBIAS_DEBUG=1.
+"""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from theory.errors import SpecbiasError
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: `specbias: error: ...` (subcommand parsers inherit it)."""
+
+    def error(self, message):
+        raise SpecbiasError(" ".join(str(message).split()))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -13,25 +27,37 @@ def build_parser() -> argparse.ArgumentParser:
 
     from . import bench, commands
 
-    parser = argparse.ArgumentParser(prog="specbias", description="Verify the analytical theory of "
-                                     "spectral bias in the learning dynamics of diffusion models.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = Parser(prog="specbias", description="Verify the analytical theory of "
+                    "spectral bias in the learning dynamics of diffusion models.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
     for module in (theory_cli, numerics_cli, commands, bench):
         module.add_parsers(sub)
     return parser
 
 
+def _fail(kind: str, text: str, code: int) -> int:
+    print(f"specbias: {kind}{' '.join(text.split())}", file=sys.stderr)
+    return code
+
+
 def main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
         return int(args.func(args) or 0)
     except SpecbiasError as exc:
-        print(f"specbias: error: {exc}", file=sys.stderr)
-        return 2
+        return _fail("error: ", str(exc), 2)
     except KeyboardInterrupt:
-        print("specbias: interrupted", file=sys.stderr)
-        return 130
+        return _fail("", "interrupted", 130)
+    except BrokenPipeError:  # e.g. `specbias theory ... | head`
+        sys.stderr.close()
+        return 141
+    except MemoryError:
+        return _fail("error: ", "out of memory: use smaller sizes (d, levels, checkpoints)", 2)
+    except Exception as exc:
+        if os.environ.get("SPECBIAS_DEBUG"):
+            raise
+        return _fail("internal error: ", f"{type(exc).__name__}: {exc} "
+                     "(a bug in specbias: rerun with SPECBIAS_DEBUG=1 for the traceback and report it)", 1)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,12 @@
 """CLI subcommands of the verify layer: `verify` and `report`."""
 from __future__ import annotations
 
-import json
 import sys
 
 import theory
+from theory import argtypes as T
+from theory.errors import SpecbiasError
+from theory.output import dumps
 
 from . import profiles
 
@@ -23,7 +25,7 @@ def cmd_verify(args) -> int:
     results = run_suite(archs, profile=args.profile, only=args.only, progress=live)
     failed = [o for o in results if not o.ok]
     if args.json:
-        print(json.dumps({"profile": args.profile, "results": [o.as_dict() for o in results]}))
+        print(dumps({"profile": args.profile, "results": [o.as_dict() for o in results]}))
     else:
         skipped = sum(o.skipped for o in results)
         print(f"{len(results) - len(failed) - skipped} passed, {len(failed)} failed, {skipped} skipped")
@@ -60,8 +62,9 @@ def add_parsers(sub) -> None:
     size.add_argument("--full", action="store_true", help="train at d = 64 and check samples mode")
     p.add_argument("--arch", nargs="+", help="architectures (default: all registered)")
     p.add_argument("--module", action="append", metavar="PATH", help="load an architecture module first")
-    p.add_argument("--name", help="report folder name under --out (default: the preset's name)")
-    p.add_argument("--out", default="reports")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--name", type=T.name, help="report folder name under --out (default: the preset's name); "
+                   "an existing folder is replaced only if specbias wrote it")
+    p.add_argument("--out", type=T.out_dir, default="reports", help="folder that holds the reports")
+    p.add_argument("--seed", type=T.seed, default=0)
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_report)

@@ -1,21 +1,22 @@
 """`specbias report`: the agreement report across every registered architecture (the main job).
 
-Writes reports/<name>/: report.md, report.html, PNG figures, report.json (tables) and data.npz
-(arrays). Deterministic for a given seed; written to a temporary folder and renamed into place, so an
-interrupted run leaves no half-written report.
+Writes reports/<name>/: report.md, report.html, PNG figures, report.json (strict JSON: NaN is null)
+and data.npz (arrays), and the `.specbias` marker. Deterministic for a given seed; written to a
+temporary folder and renamed into place, so an interrupted run leaves no half-written report, and only
+a folder specbias wrote is ever replaced (theory.output).
 """
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
 import theory
+from theory import output
+from theory import validate as V
+from theory.errors import SpecbiasError
+from theory.output import dumps
 
 from . import document as doc
 from . import report_data as R
@@ -141,60 +142,33 @@ def _is_timing(key: str) -> bool:
     return key.endswith("_s") or "time" in key or "wall" in key
 
 
-def _strict(x):
-    """JSON without NaN/inf (written as null)."""
-    if isinstance(x, dict):
-        return {str(k): _strict(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_strict(v) for v in x]
-    if isinstance(x, (float, np.floating)):
-        return float(x) if np.isfinite(x) else None
-    if isinstance(x, np.integer):
-        return int(x)
-    if isinstance(x, np.ndarray):
-        return _strict(x.tolist())
-    return x
-
-
 def _write(out: Path, name: str, blocks, tables, arrays) -> None:
     (out / "report.md").write_text(doc.to_markdown(blocks))
     (out / "report.html").write_text(doc.to_html(blocks, f"specbias report: {name}"))
-    (out / "report.json").write_text(json.dumps(_strict(tables), indent=1, default=str, sort_keys=True,
-                                                allow_nan=False))
+    (out / "report.json").write_text(dumps(tables, indent=1, sort_keys=True))
     with open(out / "data.npz", "wb") as fh:
         np.savez(fh, **arrays)
 
 
-def _replace_dir(tmp: Path, final: Path) -> None:
-    """Move the finished report into place; an old report is swapped out, then removed."""
-    old = None
-    if final.exists():
-        old = final.with_name(f".{final.name}.old-{os.getpid()}")
-        final.rename(old)
-    tmp.rename(final)
-    if old is not None:
-        shutil.rmtree(old)
-
-
 def build(name: str = "default", preset: str = "default", seed: int = 0, out="reports", archs=None,
           progress: bool = True) -> Path:
-    """Compute and write the report for `archs` (all registered by default); returns its folder."""
+    """Compute and write the report for `archs` (all registered by default); returns its folder.
+
+    Checked before any compute: `name` is a plain folder name, `out` a writable folder, and an existing
+    `out/name` was written by specbias (theory.output); the write is atomic (theory.output.Staged)."""
+    if preset not in R.PRESETS:
+        raise SpecbiasError(f"preset must be one of {', '.join(R.PRESETS)} (got {preset!r})")
     cfg = R.PRESETS[preset]
+    seed = V.seed(seed)
     names = [theory.get(a).name for a in (archs or theory.available())]
+    output.prepare(out, name)
     results = compute(names, cfg, seed, progress)
-    root = Path(out)
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=root))
-    try:
+    with output.Staged(out, name) as tmp:
         blocks = _intro(name, preset, cfg, seed, names) + _tables(results, cfg) + [doc.h2("Figures")]
         blocks += _figures(results, tmp)
         tables, arrays = _payload(results, cfg, seed)
         _write(tmp, name, blocks, tables, arrays)
-        _replace_dir(tmp, root / name)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return root / name
+    return Path(out) / name
 
 
 def _intro(name, preset, cfg, seed, names) -> list:

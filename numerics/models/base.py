@@ -42,6 +42,26 @@ def model_class(arch):
     return getattr(importlib.import_module(module), cls)
 
 
+#: options of every model that a trainer does not set itself (see AffineModel.__init__)
+COMMON_OPTIONS = ("bias",)
+
+
+def check_options(arch, options: dict | None) -> dict:
+    """Torch-model options (`model_kwargs`, CLI `--model-param`) the architecture's model really takes:
+    its own non-theory parameters (e.g. `hidden`) and COMMON_OPTIONS; anything else is refused rather
+    than silently ignored. An architecture with a custom `torch_model` and no `model` is not checked."""
+    options = dict(options or {})
+    if not options or not getattr(arch, "model", ""):
+        return options
+    cls = model_class(arch)
+    valid = sorted((set(cls.own_params) - set(arch.params)) | set(COMMON_OPTIONS))
+    unknown = sorted(set(options) - set(valid))
+    if unknown:
+        raise SpecbiasError(f"{arch.name}'s torch model ({cls.__name__}) takes no option {unknown} "
+                            f"(valid: {', '.join(valid)}; theory parameters go in params / --param)")
+    return options
+
+
 def _eigen(cov, d: int):
     """Eigenvectors of cov, columns ordered by descending eigenvalue (used only for aligned init)."""
     if cov is None:
