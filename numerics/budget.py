@@ -5,17 +5,13 @@ Lower bounds on purpose (a refusal must never be wrong; a run that passes may st
 - training (population mode, all levels at once): parameters, gradients, W·C and the loss node's saved
   tensors, ~TRAIN_COPIES L·d² floats, plus the recorded gains (checkpoints × L × modes) and, with
   keep_weights, every checkpoint's W and b;
-- steps: the level that takes the fewest steps to reach τ_max still takes η τ_max / h_l of them, with
-  h_l = c / s_l the one-layer step bound (s_l = λ_max + σ_l² for denoisers, t²λ_max + (1 − t)² for flow
-  times); deeper models have a larger curvature, hence a smaller h and more steps. A user-given h
-  gives η τ_max / h, `steps=N` gives N.
+- steps: the level that steps least to reach τ_max still takes ⌈η τ_max / h_l⌉ steps at its initial
+  step size h_l (numerics.train; product models may shrink h_l later, never grow it), `steps=N` N.
 `allow_large=True` (CLI `--force`) skips the refusal; the estimate is still computed.
 """
 from __future__ import annotations
 
 import os
-
-import numpy as np
 
 from theory.errors import SpecbiasError
 
@@ -52,12 +48,14 @@ def _gib(n: float) -> str:
 
 
 def check_memory(what: str, nbytes: float, *, available: int | None = None, device: str = "cpu",
-                 allow_large: bool = False, hint: str = "") -> float:
-    """Refuse (SpecbiasError) when `nbytes` exceed MEMORY_FRACTION of the memory available."""
+                 allow_large: bool | None = None, hint: str = "") -> float:
+    """Refuse (SpecbiasError) when `nbytes` exceed MEMORY_FRACTION of the memory available; an
+    `allow_large` of None means the caller offers no override (then none is mentioned)."""
     avail = available_memory(device) if available is None else available
     if nbytes > MEMORY_FRACTION * avail and not allow_large:
         raise SpecbiasError(f"{what} needs about {_gib(nbytes)} of memory, {_gib(avail)} available"
-                            + (f": {hint}" if hint else "") + " (override: --force / allow_large=True)")
+                            + (f": {hint}" if hint else "")
+                            + ("" if allow_large is None else " (override: --force / allow_large=True)"))
     return nbytes
 
 
@@ -72,21 +70,6 @@ def training_bytes(d: int, levels: int, checkpoints: int, modes: int | None = No
     record = float(checkpoints) * levels * modes * FLOAT * 2
     keep = float(checkpoints) * levels * d * (d + 1) * FLOAT if keep_weights else 0.0
     return work + record + keep
-
-
-def min_level_steps(tau_max: float, eta: float, *, h=None, step_fraction: float = 0.02, lam_max: float = 1.0,
-                    sigmas=None, ts=None, steps: int | None = None) -> float:
-    """A lower bound on the gradient steps of the level that steps least (see the module docstring)."""
-    if steps is not None:
-        return float(steps)
-    if h is not None:
-        return float(np.ceil(eta * tau_max / np.max(h)))
-    if ts is not None:
-        t = np.asarray(ts, dtype=float)
-        s = t * t * lam_max + (1.0 - t) ** 2
-    else:
-        s = lam_max + np.asarray(sigmas, dtype=float) ** 2
-    return float(np.ceil(eta * tau_max * float(np.min(s)) / step_fraction))
 
 
 def check_steps(n_steps: float, d: int, *, device: str = "cpu", allow_large: bool = False) -> float:

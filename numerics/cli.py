@@ -21,8 +21,7 @@ DATA = datasets.SPECTRA + ("stationary", "modulated") + datasets.REAL
 #: the fixed dimension of each real data set (patches: d = P², any square)
 FIXED_D = {"digits": 64, "lfw": 625}
 BETA_SPECTRA = ("powerlaw", "stationary", "modulated")
-DEFAULTS = {"d": 32, "checkpoints": 33, "sigma0": 0.002, "sigmaT": 80.0, "step_fraction": 0.02,
-            "lr": 1e-3, "scale": 1e-3}
+DEFAULTS = {"d": 32, "checkpoints": 33, "sigma0": 0.002, "sigmaT": 80.0, "step_fraction": 0.02}
 
 
 def _spectrum(arch, args) -> str:
@@ -80,14 +79,6 @@ def _taus(args):
     return default_taus(_value(args, "checkpoints") - 1, min(1e-4, hi / 10), hi)
 
 
-def check_steps(args, data, grid, taus) -> None:
-    """Refuse before training a run that will not finish (numerics.budget); --force skips."""
-    tau_max = float(np.max(taus)) if taus is not None else 0.0
-    n = budget.min_level_steps(tau_max, args.eta, h=args.h, step_fraction=_value(args, "step_fraction"),
-                               lam_max=data.lam_max, steps=args.steps, **grid)
-    budget.check_steps(n, data.d, device=args.device, allow_large=args.force)
-
-
 def check_size(arch, args) -> None:
     """Refuse, from the sizes alone and before any data is built, what will not fit in memory."""
     kind = _spectrum(arch, args)
@@ -121,15 +112,14 @@ def cmd_train(args) -> int:
     check_size(arch, args)
     taus, grid = _taus(args), _grid(arch, args)
     data = build_data(arch, args)
-    check_steps(args, data, grid, taus)
     run = train(arch, data, mode=args.mode, taus=taus, steps=args.steps,
                 n_checkpoints=_value(args, "checkpoints"), h=args.h,
                 step_fraction=_value(args, "step_fraction"), optimizer=args.optimizer,
-                lr=_value(args, "lr"), batch=args.batch, init=args.init, Q=args.Q,
+                lr=args.lr, batch=args.batch, init=args.init, Q=args.Q,
                 eta=args.eta, params=params, model_kwargs=parse_params(args.model_param),
-                scale=_value(args, "scale"), device=args.device, dtype=DTYPES[args.dtype],
+                scale=args.scale, device=args.device, dtype=DTYPES[args.dtype],
                 keep_weights=args.keep_weights, progress=not (args.no_progress or args.json),
-                seed=args.seed, **grid)
+                seed=args.seed, allow_large=args.force, **grid)
     cmp = compare(run) if args.optimizer == "gd" else {"available": False, "reason": "Adam is not gradient flow"}
     if args.out:
         run.meta["theory_comparison"] = cmp

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 
 import torch
 
@@ -15,11 +16,14 @@ def resolve_device(device="auto") -> torch.device:
     if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     name = str(device)
-    if not (name == "cpu" or name.startswith("cuda")):
-        raise SpecbiasError(f"device must be auto, cpu or cuda (got {device!r})")
+    if not re.match(r"^(cpu|cuda(:\d+)?)$", name):
+        raise SpecbiasError(f"device must be auto, cpu, cuda or cuda:N (got {device!r})")
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise SpecbiasError("device cuda requested but torch sees no GPU (use --device cpu or auto)")
-    return torch.device(name)
+        raise SpecbiasError(f"device {name} requested but torch sees no GPU (use device cpu or auto)")
+    dev = torch.device(name)
+    if dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise SpecbiasError(f"device {name}: torch sees {torch.cuda.device_count()} GPU(s) (cuda:0 ...)")
+    return dev
 
 
 @contextlib.contextmanager

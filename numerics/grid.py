@@ -16,11 +16,7 @@ from theory.errors import SpecbiasError
 from theory.sampling import DenoiserSampling, FlowSampling
 
 
-def resolve_device(device="auto") -> torch.device:
-    """"auto" → cuda if available, else cpu; anything else is passed to torch.device."""
-    if device is None or device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+from .devices import resolve_device  # noqa: E402,F401  (re-exported: measure's public name)
 
 
 def as_tensor(name: str, value, dtype=torch.float64, device="cpu") -> torch.Tensor:
@@ -28,7 +24,12 @@ def as_tensor(name: str, value, dtype=torch.float64, device="cpu") -> torch.Tens
     if isinstance(value, np.ndarray):
         value = np.ascontiguousarray(value)  # torch rejects negative strides
     try:
-        t = torch.as_tensor(value).detach().to(device=device, dtype=dtype)
+        t = torch.as_tensor(value).detach()
+        if t.is_complex():
+            raise SpecbiasError(f"{name} must be real, got a complex {tuple(t.shape)} array")
+        t = t.to(device=device, dtype=dtype)
+    except SpecbiasError:
+        raise
     except (TypeError, ValueError, RuntimeError) as exc:
         raise SpecbiasError(f"{name} must be numeric: {exc}") from None
     if not bool(torch.isfinite(t).all()):

@@ -32,7 +32,10 @@ from __future__ import annotations
 
 import torch
 
+from theory import validate as V
 from theory.errors import SpecbiasError
+
+from . import budget
 
 from .grid import FAMILIES, as_tensor, interpolate, resolve_device, sampling_family
 from .magnus import (DEFAULT_FLOW_STEP, DEFAULT_SIGMA_STEP, affine_map, exact, exact_flow, flow_map, knots,
@@ -66,8 +69,7 @@ def measure(W, b=None, sigmas=None, *, method: str = "exact", family="denoiser",
     The data basis (U, lam, mu or data_cov) is used only to project (see `measure_gaussian`)."""
     family = sampling_family(family)
     metrics = dict(U=U, lam=lam, mu=mu, data_cov=data_cov, fourier_shape=fourier_shape)
-    if method not in ("exact", "samples"):
-        raise SpecbiasError(f"unknown measurement method {method!r}; valid: exact, samples")
+    _check_scalars(method, W, sigma0, sigmaT, max_step, n_samples, steps, rho, seed, device)
     if family == "flow":
         if sigma0 is not None or sigmaT is not None or final_denoise:
             raise SpecbiasError("sigma0, sigmaT and final_denoise apply to denoisers, not to flow matching "
@@ -92,3 +94,26 @@ def measure(W, b=None, sigmas=None, *, method: str = "exact", family="denoiser",
     info = {"family": family, "n_samples": n_samples, "steps": steps, "rho": rho, "seed": seed,
             "final_denoise": final_denoise}
     return measure_samples(x, info=info, **metrics)
+
+
+def _check_scalars(method, W, sigma0, sigmaT, max_step, n_samples, steps, rho, seed, device) -> None:
+    """Refuse bad options before any compute (arrays are checked by numerics.grid): the method, the
+    sampler's counts, seed and ρ, the σ range (σ² must stay a float64), the device, and a sample set
+    that cannot fit in memory."""
+    V.choice("method", method, ("exact", "samples"))
+    resolve_device(device)
+    lo, hi = V.SIGMA_RANGE
+    for name, value in (("sigma0", sigma0), ("sigmaT", sigmaT)):
+        if value is not None:
+            V.scalar(name, value, lo=lo, hi=hi)
+    if max_step is not None:
+        V.positive("max_step", max_step)
+    if method == "samples":
+        n = V.count("n_samples", n_samples, lo=2, hi=10**9)
+        V.count("steps", steps, hi=10**6)
+        V.positive("rho", rho)
+        if seed is not None:
+            V.seed(seed)
+        d = int(W.shape[-1]) if hasattr(W, "shape") and len(W.shape) else 1
+        budget.check_memory(f"{n:,} samples of dimension {d}", 4.0 * budget.FLOAT * n * d, device=str(device),
+                            hint="use fewer n_samples")

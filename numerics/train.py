@@ -61,8 +61,12 @@ import theory
 from theory import validate as V
 from theory.errors import SpecbiasError
 
+from . import budget
+from .data import Dataset
 from .devices import SMALL_WORK, cpu_threads, default_threads, resolve_device
 from .loop import CHECK_EVERY, LevelParams, fit
+from .models import check_options as check_model_options
+from .models.base import LEVELS
 from .objectives import PopulationObjective, SampleObjective, sample_loss
 from .optim import OPTIMIZERS, make_optimizer
 from .population import LevelTerms, Moments, population_loss, population_loss_reference
@@ -93,7 +97,7 @@ def _threaded(fn):
         if threads == -1:
             device = resolve_device(kwargs.get("device", "auto"))
             grid = kwargs.get("sigmas") if kwargs.get("sigmas") is not None else kwargs.get("ts")
-            threads = default_threads(device, 64 if grid is None else np.size(grid), data.d)
+            threads = default_threads(device, 64 if grid is None else np.size(grid), getattr(data, "d", 1))
         with cpu_threads(threads):
             run = fn(arch, data, **kwargs)
         run.meta["threads"] = threads or torch.get_num_threads()
@@ -104,18 +108,22 @@ def _threaded(fn):
 
 @_threaded
 def train(arch, data, *, mode: str = "population", taus=None, steps=None, n_checkpoints: int = 40,
-          h=None, step_fraction: float = STEP_FRACTION, optimizer: str = "gd", lr: float = 1e-3,
+          h=None, step_fraction: float = STEP_FRACTION, optimizer: str = "gd", lr: float | None = None,
           batch: int | None = None, init: str = "aligned", Q=0.1, eta: float = 1.0, sigmas=None,
-          ts=None, params: dict | None = None, scale: float = 1e-3, device="auto",
+          ts=None, params: dict | None = None, scale: float | None = None, device="auto",
           dtype=torch.float64, keep_weights: bool = False, progress: bool = True, seed: int = 0,
           converge_tol: float | None = None, check_stability: bool = True,
           max_steps: int = MAX_SAMPLE_STEPS, model_kwargs: dict | None = None,
-          threads: int | None = -1) -> Run:
+          threads: int | None = -1, allow_large: bool = False) -> Run:
     """Train `arch`'s torch model on `data` (a numerics.data.Dataset); see the module docstring.
 
     `params` are the architecture's theory parameters (a parameter named N, the signal length, defaults
     to data.d); `model_kwargs` are options of the torch model alone (e.g. `hidden` width); `threads`:
     torch CPU threads while training (-1: one for small problems, see `default_threads`; None: as is).
+    `lr` (Adam only, default 1e-3) and `scale` (init="random" only, default 1e-3) are refused where
+    they would be ignored, as is `batch` in population mode. Before the model is built the memory is
+    estimated, and before training the steps (numerics.budget): a run that cannot fit or finish is
+    refused unless `allow_large=True`.
     Returns a Run: `tau`, `sigma` (or `t`), `lam`, `gains[tau, level, mode]`, `loss`, step records,
     optional `W`/`b`, and metadata (arch, params, h, steps, dtype, device, mode, seed, wall time).
     """
@@ -153,22 +161,48 @@ class TrainOptions:
     max_steps: int
     model_kwargs: dict | None
     threads: int | None
+    allow_large: bool
 
 
-def check_options(o: TrainOptions, data) -> None:
-    """Refuse options outside their valid ranges (before any model is built)."""
-    if o.mode not in MODES:
-        raise SpecbiasError(f"mode must be one of {', '.join(MODES)} (got {o.mode!r})")
-    if o.optimizer not in OPTIMIZERS:
-        raise SpecbiasError(f"optimizer must be one of {', '.join(OPTIMIZERS)} (got {o.optimizer!r})")
+def check_options(o: TrainOptions, data, arch) -> None:
+    """Refuse options outside their valid ranges, or that would be ignored, before any model is built;
+    fills in the defaults of `lr` and `scale`."""
+    if not isinstance(data, Dataset):
+        raise SpecbiasError(f"data must be a numerics.data.Dataset (e.g. data.gaussian(16)), got "
+                            f"{type(data).__name__}")
+    V.choice("mode", o.mode, MODES)
+    V.choice("optimizer", o.optimizer, OPTIMIZERS)
     if o.dtype not in CONVERGE_TOL:
         raise SpecbiasError(f"dtype must be torch.float64 or torch.float32 (got {o.dtype})")
-    if not 0 < o.step_fraction < 1:
-        raise SpecbiasError(f"step_fraction c must lie in (0, 1) (got {o.step_fraction:g})")
-    if o.batch is not None and (int(o.batch) != o.batch or o.batch < 1):
-        raise SpecbiasError(f"batch must be a positive integer (got {o.batch!r})")
+    o.step_fraction = V.scalar("step_fraction c", o.step_fraction, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+    o.n_checkpoints = V.count("n_checkpoints", o.n_checkpoints, lo=2, hi=10**6)
+    o.seed, o.max_steps = V.seed(o.seed), V.count("max_steps", o.max_steps)
+    if o.batch is not None:
+        o.batch = V.count("batch", o.batch, hi=10**8)
+        if o.mode == "population":
+            raise SpecbiasError("batch applies to mode='samples' only (population mode uses the exact loss)")
     if o.mode == "samples" and o.batch is None and data.X is None:
         raise SpecbiasError("samples mode on Gaussian data needs a batch size (there is no finite set)")
+    if o.lr is not None and o.optimizer == "gd":
+        raise SpecbiasError("lr is Adam's learning rate: gradient descent uses h / step_fraction")
+    if o.scale is not None and o.init == "aligned":
+        raise SpecbiasError("scale is the std of init='random'; the aligned init has none")
+    o.lr = V.positive("lr", 1e-3 if o.lr is None else o.lr)
+    o.scale = V.nonneg("scale", 1e-3 if o.scale is None else o.scale)
+    if o.converge_tol is not None:
+        o.converge_tol = V.nonneg("converge_tol", o.converge_tol)
+    o.model_kwargs = check_model_options(arch, o.model_kwargs)
+
+
+def _check_memory(o: TrainOptions, data, device) -> None:
+    """Refuse (before the model exists) a run whose working set cannot fit (numerics.budget)."""
+    grid = o.sigmas if o.sigmas is not None else o.ts
+    levels = LEVELS if grid is None else int(np.size(grid))
+    n_ckpt = np.size(o.taus) if o.taus is not None else np.size(o.steps) if np.size(o.steps) > 1 else o.n_checkpoints
+    budget.check_memory(f"training d = {data.d:,} at {levels:,} levels",
+                        budget.training_bytes(data.d, levels, int(n_ckpt), keep_weights=o.keep_weights),
+                        device=str(device), allow_large=o.allow_large,
+                        hint="use a smaller d or fewer levels/checkpoints")
 
 
 def _theory_params(arch, data, params) -> dict:
@@ -223,11 +257,12 @@ def _objective(o: TrainOptions, model, coeffs, moments, data, device):
 
 def _train(arch, data, o: TrainOptions) -> Run:
     t_start = time.perf_counter()
+    check_options(o, data, arch)
     theory_params = _theory_params(arch, data, o.params)
-    check_options(o, data)
     Q = arch.check_Q(o.Q)
     eta, device = V.rate(o.eta), resolve_device(o.device)
     tau_grid, step_grid = checkpoint_grid(o.taus, o.steps, o.n_checkpoints)
+    _check_memory(o, data, device)
     model, grid_name, ignored = _build_model(arch, data, o, Q, device, theory_params)
     coeffs = model.pair_coefficients().to(o.dtype)
     moments = Moments(data, o.dtype, device)
@@ -237,6 +272,8 @@ def _train(arch, data, o: TrainOptions) -> Run:
     h_arr, rule = _step_sizes(o, step_grid, bound0, model, arch, stab)
     if step_grid is not None:
         tau_grid = step_grid * h_arr[0] / eta
+    n_min = step_grid[-1] if step_grid is not None else np.ceil(eta * tau_grid[-1] / h_arr).min()
+    budget.check_steps(float(n_min), data.d, device=str(device), allow_large=o.allow_large)
     tol = 0.0 if o.mode == "samples" else (CONVERGE_TOL[o.dtype] if o.converge_tol is None else float(o.converge_tol))
     if o.mode == "samples":
         _check_step_budget(o, tau_grid, step_grid, eta, h_arr)

@@ -116,3 +116,75 @@ def test_memory_estimate_refuses_what_cannot_fit_and_allows_an_override():
     assert need > 17e9
     with pytest.raises(SpecbiasError, match="memory"):
         budget.check_memory("training", need, available=16 * 2**30)
+
+
+TRAIN_CASES = [
+    (dict(data="not a dataset"), "Dataset"),
+    (dict(seed=-1), "seed"),
+    (dict(device="cuda:abc"), "device"),
+    (dict(device="tpu"), "device"),
+    (dict(model_kwargs={"foo": 1}), "foo"),
+    (dict(batch=8), "batch"),
+    (dict(lr=0.1), "lr"),
+    (dict(scale=0.1), "scale"),
+    (dict(step_fraction=np.nan), "step_fraction"),
+    (dict(n_checkpoints=0, steps=10), "n_checkpoints"),
+    (dict(sigmas=np.geomspace(1e-3, 1.0, 10**7)), "memory"),
+    (dict(h=1e-9, sigmas=[1.0]), "steps"),
+    (dict(taus=[0, 1e15]), "steps"),
+    (dict(steps=10**11), "steps"),
+    (dict(eta=np.nan), "eta"),
+]
+
+
+@pytest.mark.parametrize("kw,frag", TRAIN_CASES, ids=[str(sorted(k))[:40] for k, _ in TRAIN_CASES])
+def test_train_refuses_before_training(kw, frag):
+    from numerics.train import train
+
+    kw = dict(kw)
+    ds = kw.pop("data", None) or D.gaussian(4, seed=0)
+    with pytest.raises(SpecbiasError) as info:
+        train("linear", ds, progress=False, **kw)
+    assert frag in str(info.value) and "\n" not in str(info.value), str(info.value)
+
+
+def test_allow_large_overrides_the_step_estimate():
+    from numerics.train import train
+
+    run = train("linear", D.gaussian(2, seed=0), sigmas=[1.0], steps=3, h=1e-9, n_checkpoints=3,
+                progress=False, allow_large=True)
+    assert run.meta["total_steps"] == 3
+
+
+W4 = np.tile(0.5 * np.eye(3), (4, 1, 1))
+S4 = np.geomspace(0.01, 10.0, 4)
+MEASURE_CASES = [
+    (dict(W=W4 + 1j), "W must be real"),
+    (dict(method="x"), "method"),
+    (dict(device="tpu"), "device"),
+    (dict(sigmaT=1e308), "sigmaT"),
+    (dict(max_step=np.nan), "max_step"),
+    (dict(method="samples", n_samples=10**9), "memory"),
+    (dict(method="samples", n_samples=10, seed=-1), "seed"),
+    (dict(method="samples", n_samples=10, rho=np.nan), "rho"),
+    (dict(method="samples", n_samples=10, steps=0), "steps"),
+]
+
+
+@pytest.mark.parametrize("kw,frag", MEASURE_CASES, ids=[str(sorted(k)) for k, _ in MEASURE_CASES])
+def test_measure_refuses_before_compute(kw, frag):
+    from numerics.measure import measure
+
+    kw = dict(kw)
+    W = kw.pop("W", W4)
+    with pytest.raises(SpecbiasError) as info:
+        measure(W, None, S4, **kw)
+    assert frag in str(info.value) and "\n" not in str(info.value), str(info.value)
+
+
+def test_measure_detaches_tensors_with_gradients():
+    from numerics.measure import measure
+
+    W = torch.tensor(W4, requires_grad=True)
+    a, b = measure(W, None, S4), measure(W4, None, S4)
+    assert np.array_equal(a.covariance, b.covariance) and np.isfinite(a.covariance).all()

@@ -247,7 +247,7 @@ def test_devices():
     if not torch.cuda.is_available():
         with pytest.raises(SpecbiasError, match="no GPU"):
             resolve_device("cuda")
-    with pytest.raises(SpecbiasError, match="auto, cpu or cuda"):
+    with pytest.raises(SpecbiasError, match="auto, cpu, cuda or cuda:N"):
         resolve_device("tpu")
 
 
