@@ -5,7 +5,6 @@ import sys
 
 import theory
 from theory import argtypes as T
-from theory.errors import SpecbiasError
 from theory.output import dumps
 
 from . import profiles
