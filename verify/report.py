@@ -133,6 +133,7 @@ def _payload(results, preset, seed) -> tuple[dict, dict]:
                        f"{r.name}/tau_star_harmonic": r.tau_star["harmonic"]})
         if r.run is not None:
             arrays.update({f"{r.name}/trained_tau": r.run.tau, f"{r.name}/trained_gains": r.run.gains,
+                           f"{r.name}/trained_lam": r.run.lam, f"{r.name}/trained_levels": r.run.levels,
                            f"{r.name}/trained_log_variance": r.agreement.measured_log_variance})
     return tables, arrays
 
