@@ -59,15 +59,69 @@ def test_weight_endpoints():
     np.testing.assert_allclose(ARCH.weight(LAM, 0.3, 0.0, Q=0.1), 0.1)
 
 
-@pytest.mark.parametrize("criterion,theory_range", [("harmonic", (0.9, 0.96)), ("geometric", (0.3, 0.5))])
-def test_exponents_match_theory(criterion, theory_range):
-    """THEORY §4.2: α ≈ 0.9–0.96 (harmonic) but 0.3–0.5 (geometric), Q = 0.1, increasing modes."""
-    lam = np.geomspace(1e-3, 1e2, 41)
-    ts = theory.emergence_time(ARCH, lam, criterion=criterion, Q=0.1)
-    fit = theory.fit_exponent(lam, ts, ARCH.initial_variance(0.1))["increasing"]
-    lo, hi = ARCH.law.exponent_range(criterion, 0.1)
-    assert lo <= fit.alpha <= hi
-    assert theory_range[0] - 0.05 <= fit.alpha <= theory_range[1] + 0.05  # measured 0.965, 0.515
+def _log_variance_theory(lam, tau, Q):
+    """THEORY §2.7's printed closed form, written out here with scipy.special (not the module's code)."""
+    from scipy.special import erf, expi
+
+    A = 2.0 * tau
+    r = np.sqrt(A / (lam + 1))
+    integral = (0.5 * np.log(lam) + 0.5 * (expi(-A) - expi(-A * lam))
+                + 0.5 * Q * np.sqrt(np.pi / (A * (lam + 1))) * np.exp(-A * lam / (lam + 1))
+                * (erf(r) + erf(lam * r)))
+    return 2.0 * integral
+
+
+def _reference_exponents(lam, Q, criterion):
+    """α per direction: first crossing by a log-τ scan and scipy brentq on the printed closed form,
+    gray zone v₀/λ ∈ (0.5, 2) excluded, least squares by numpy.polyfit."""
+    from scipy.optimize import brentq
+
+    v0 = np.exp(2 * Q)
+    thr = {"geometric": np.sqrt(v0 * lam), "harmonic": 2 / (1 / v0 + 1 / lam)}[criterion]
+    grid = np.geomspace(1e-6, 1e6, 600)
+    ts = []
+    for lk, th in zip(lam, thr):
+        g = np.sign(lk - v0) * (_log_variance_theory(lk, grid, Q) - np.log(th))
+        i = int(np.argmax(g >= 0))
+        f = lambda x: np.sign(lk - v0) * (_log_variance_theory(lk, np.exp(x), Q) - np.log(th))  # noqa: E731
+        ts.append(np.exp(brentq(f, np.log(grid[i - 1]), np.log(grid[i]), xtol=1e-13)))
+    ts, ratio = np.array(ts), v0 / lam
+    out = {}
+    for name, sel in (("increasing", ratio <= 0.5), ("decreasing", ratio >= 2)):
+        out[name] = -np.polyfit(np.log(lam[sel]), np.log(ts[sel]), 1)[0]
+    return out
+
+
+#: THEORY §4.2, the authors' closed form on λ = logspace(−3, 2, 20), increasing / decreasing modes.
+AUTHORS = {(0.0, "harmonic"): (0.96, 0.93), (0.0, "geometric"): (0.54, 0.47),
+           (0.5, "harmonic"): (0.85, 0.71), (0.5, "geometric"): (0.36, 0.28)}
+
+
+@pytest.mark.parametrize("Q,criterion", list(AUTHORS), ids=lambda x: str(x))
+def test_exponents_equal_an_independent_reference(Q, criterion):
+    """The fitted exponents equal an independent computation (printed formula, brentq, polyfit).
+
+    Against the authors' values (THEORY §4.2: "expect differences of a few hundredths with exact
+    crossings", from their mean-v₀ exclusion and discrete τ grid): at Q = 0 they agree within 0.02; at
+    Q = 0.5 exact crossings give 0.917/0.844 (harmonic) and 0.412/0.385 (geometric) against the quoted
+    0.85/0.71 and 0.36/0.28 — 0.05 to 0.13 higher, more than a few hundredths. A disagreement with the
+    spec, reported, not fitted away."""
+    lam = np.logspace(-3, 2, 20)
+    ref = _reference_exponents(lam, Q, criterion)
+    fits = theory.fit_exponent(lam, theory.emergence_time(ARCH, lam, criterion=criterion, Q=Q),
+                               ARCH.initial_variance(Q))
+    for direction in ("increasing", "decreasing"):
+        assert fits[direction].alpha == pytest.approx(ref[direction], abs=1e-6), direction
+    if Q == 0.0:
+        np.testing.assert_allclose([ref["increasing"], ref["decreasing"]], AUTHORS[(Q, criterion)], atol=0.02)
+
+
+def test_printed_closed_form_equals_quadrature():
+    """The test's own transcription of §2.7 against scipy quad of w (so the reference above is sound)."""
+    for lk, tau, Q in ((0.01, 0.3, 0.0), (30.0, 2.0, 0.5), (1.0, 1e-3, 0.5)):
+        w = lambda t: ARCH.weight(lk, t, tau, Q=Q)  # noqa: E731
+        val = 2 * integrate.quad(lambda t: float(w(t)), 0, 1, limit=200, epsabs=1e-13)[0]
+        assert _log_variance_theory(lk, tau, Q) == pytest.approx(val, abs=1e-9)
 
 
 def test_derivation_checks_the_printed_formula():

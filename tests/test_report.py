@@ -27,6 +27,7 @@ def test_all_files_and_tables(first):
     for section in ("## Agreement", "## Departure flags", "## Exponents", "![", "| linear |", "| circulant |"):
         assert section in md
     assert "FAIL" not in md and "follows, different constant" in md
+    assert md.count("Tolerances") == 1  # once, not once per run
 
 
 def test_rerun_is_identical(first):
