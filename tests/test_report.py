@@ -14,14 +14,10 @@ def _digests(folder):
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
 
 
-@pytest.fixture(scope="module")
-def first(tmp_path_factory):
-    out = tmp_path_factory.mktemp("reports")
-    return out, report.build("r", "quick", seed=3, out=out, archs=["linear", "circulant"], progress=False)
 
 
-def test_all_files_and_tables(first):
-    _, folder = first
+def test_all_files_and_tables(quick_report):
+    _, folder = quick_report
     assert {p.name for p in folder.iterdir()} == FILES
     md = (folder / "report.md").read_text()
     for section in ("## Agreement", "## Departure flags", "## Exponents", "![", "| linear |", "| circulant |"):
@@ -30,8 +26,8 @@ def test_all_files_and_tables(first):
     assert md.count("Tolerances") == 1  # once, not once per run
 
 
-def test_rerun_is_identical(first):
-    out, folder = first
+def test_rerun_is_identical(quick_report):
+    out, folder = quick_report
     before = _digests(folder)
     again = report.build("r", "quick", seed=3, out=out, archs=["linear", "circulant"], progress=False)
     assert _digests(again) == before

@@ -10,7 +10,6 @@ import pytest
 from scipy import integrate, optimize
 
 import theory
-from verify import report
 
 S0, ST = 0.002, 80.0
 
@@ -33,9 +32,9 @@ def v0(Q):
 
 
 @pytest.fixture(scope="module")
-def rep(tmp_path_factory):
-    folder = report.build("n", "quick", seed=1, out=tmp_path_factory.mktemp("reports"), archs=["linear"],
-                          progress=False)
+def rep(quick_report):
+    """The linear part of test_report's quick report (built once per session)."""
+    _, folder = quick_report
     return json.loads((folder / "report.json").read_text())["architectures"]["linear"], \
         dict(np.load(folder / "data.npz"))
 
