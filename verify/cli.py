@@ -26,11 +26,12 @@ def build_parser() -> argparse.ArgumentParser:
     from theory import cli as theory_cli
 
     from . import bench, commands
+    from .sweep import cli as sweep_cli
 
     parser = Parser(prog="specbias", description="Verify the analytical theory of "
                     "spectral bias in the learning dynamics of diffusion models.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="command")
-    for module in (theory_cli, numerics_cli, commands, bench):
+    for module in (theory_cli, numerics_cli, commands, bench, sweep_cli):
         module.add_parsers(sub)
     return parser
 
