@@ -40,7 +40,8 @@ def strip(record):
     ({"grid": [{"arch": "deep_linear", "Q": 0.0}]}, "Q = 0.0"),
     ({"grid": [{"arch": "patch_conv", "K": [3, 4]}]}, "K = 4"),
     ({"defaults": {"d": 8}, "grid": [{"arch": "patch_conv", "K": 11}]}, "K = 11"),
-    ({"grid": [{"arch": "linear", "spectrum": "pink"}]}, "spectrum = 'pink'"),
+    ({"grid": [{"arch": "linear", "spectrum": "pink"}]}, "spectrum must be one of"),
+    ({"grid": [{"arch": "linear", "d": 1}]}, "d must be an integer in [2, 4,096]"),
     ({"grid": [{"arch": "linear", "tau_min": 5.0, "tau_max": 1.0}]}, "tau_max"),
 ])
 def test_bad_spec_fails_before_any_run_naming_the_key(data, named, tmp_path):
@@ -172,7 +173,8 @@ class CrashKind(sweep.RunKind):
     """Exits its worker process: always, once (a marker file remembers), or never."""
 
     name = "test-crash"
-    keys = {"seed": sweep.Key(0, int), "crash": sweep.Key("never", str), "marker": sweep.Key("", str)}
+    keys = {"seed": sweep.Key(0, lambda _, v: int(v)), "crash": sweep.Key("never", lambda _, v: str(v)),
+            "marker": sweep.Key("", lambda _, v: str(v))}
 
     def run(self, config):
         marker = Path(config["marker"]) / f"{config['seed']}-{config['crash']}"

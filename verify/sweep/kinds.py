@@ -18,13 +18,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+from theory import validate as V
 from theory.errors import SpecbiasError
 
 
 @dataclass(frozen=True)
 class Key:
-    """A configuration key: its default and a checker value → normalised value (raises SpecbiasError
-    with a message that says the valid range; the caller prefixes the key's name)."""
+    """A configuration key: its default and a checker (name, value) → normalised value, which raises
+    SpecbiasError saying the valid range (prefixed with `name = value` unless it names the key)."""
 
     default: object
     check: Callable
@@ -83,8 +84,10 @@ class RunKind:
 
 def checked(name: str, key: Key, value):
     try:
-        return key.check(value)
+        return key.check(name, value)
     except SpecbiasError as exc:
+        if str(exc).startswith(name + " "):
+            raise
         raise SpecbiasError(f"{name} = {value!r}: {exc}") from None
 
 
@@ -122,36 +125,18 @@ def available_kinds() -> list:
     return list(_KINDS)
 
 
-# ---- checkers shared by kinds --------------------------------------------------------------------------
+# ---- checkers shared by kinds: theory.validate's, named by the key ------------------------------------
 def choice(*valid) -> Callable:
-    def check(v):
-        if v not in valid:
-            raise SpecbiasError(f"must be one of {', '.join(map(str, valid))}")
-        return v
-    return check
+    return lambda name, v: V.choice(name, v, valid)
 
 
 def integer(lo: int, hi: int | None = None) -> Callable:
-    def check(v):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v) or v < lo \
-                or (hi is not None and v > hi):
-            raise SpecbiasError(f"must be an integer in [{lo}, {'∞' if hi is None else hi}]")
-        return int(v)
-    return check
+    return lambda name, v: V.count(name, v, lo=lo, hi=hi)
 
 
 def number(lo: float | None = None, hi: float | None = None, open_lo: bool = False) -> Callable:
-    def check(v):
-        import math
-
-        ok = not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v)
-        ok = ok and (lo is None or (v > lo if open_lo else v >= lo)) and (hi is None or v <= hi)
-        if not ok:
-            left = ("(" if open_lo else "[") + ("-∞" if lo is None else format(lo, "g"))
-            raise SpecbiasError(f"must be a finite number in {left}, {'∞' if hi is None else format(hi, 'g')}]")
-        return float(v)
-    return check
+    return lambda name, v: V.scalar(name, v, lo=lo, hi=hi, lo_open=open_lo)
 
 
 def optional(check: Callable) -> Callable:
-    return lambda v: None if v is None else check(v)
+    return lambda name, v: None if v is None else check(name, v)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 import theory
+from theory import validate as V
 from theory.errors import SpecbiasError
 
 from .kinds import Key, Result, RunKind, choice, integer, number, optional, register_kind
@@ -23,7 +24,7 @@ from .kinds import Key, Result, RunKind, choice, integer, number, optional, regi
 CRITERIA = ("geometric", "harmonic", "arithmetic")
 
 
-def _arch(name):
+def _arch(_, name):
     if not isinstance(name, str):
         raise SpecbiasError("must be an architecture name")
     if name not in theory.available():
@@ -31,7 +32,7 @@ def _arch(name):
     return name
 
 
-def _criteria(value):
+def _criteria(_, value):
     vals = [value] if isinstance(value, str) else list(value)
     if not vals or any(v not in CRITERIA for v in vals):
         raise SpecbiasError(f"must be a non-empty list of {', '.join(CRITERIA)}")
@@ -67,7 +68,7 @@ class TrainKind(RunKind):
             "spectrum": Key("lognormal", choice(*_spectra()), "data spectrum (numerics.data.spectrum)"),
             "beta": Key(1.0, number(0.0, open_lo=True), "power-law exponent (spectrum = powerlaw)"),
             "d": Key(16, integer(2, 4096), "data dimension / signal length"),
-            "seed": Key(0, integer(0), "seed of the data draw, initial weights and minibatches"),
+            "seed": Key(0, lambda n, v: V.seed(v, n), "seed of the data draw, initial weights and minibatches"),
             "Q": Key(0.1, number(), "initial gain (the architecture's range)"),
             "eta": Key(1.0, number(0.0, open_lo=True), "learning rate of the gradient flow"),
             "protocol": Key("population", choice(*_modes()), "exact expected loss or minibatches"),
@@ -169,7 +170,7 @@ class TrainKind(RunKind):
 
 
 def _param_check(arch, name):
-    def check(v):
+    def check(_, v):
         arch.resolve({name: v})
         return v
     return check
