@@ -97,7 +97,7 @@ def groups(records: list, labels: dict) -> list[Group]:
             ex = [e for r in ok for e in r["exponents"] if (e["criterion"], e["direction"]) == (crit, direction)]
             alphas = [e["alpha"] for e in ex]
             mean, sd, seed_half = seed_interval(alphas)
-            within = pooled_within([(e["ci_hi"] - e["ci_lo"]) / 2 for e in ex if np.isfinite(e["alpha"])])
+            within = pooled_within([(_num(e["ci_hi"]) - _num(e["ci_lo"])) / 2 for e in ex])
             theory_alpha = _mean([e.get("theory_alpha") for e in ex])
             declared, note = kind.declared(config, crit, direction) if crit else (None, "no successful run")
             out.append(Group(cid, labels.get(cid, ""), kind.name, crit, direction, len(runs), len(ok),
@@ -106,7 +106,12 @@ def groups(records: list, labels: dict) -> list[Group]:
     return out
 
 
+def _num(x) -> float:
+    """A stored number (strict JSON writes NaN as null)."""
+    return np.nan if x is None else float(x)
+
+
 def _mean(values) -> float:
-    v = np.asarray([np.nan if x is None else x for x in values], dtype=float)
+    v = np.asarray([_num(x) for x in values], dtype=float)
     v = v[np.isfinite(v)]
     return float(v.mean()) if v.size else np.nan

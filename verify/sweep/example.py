@@ -14,10 +14,10 @@ kind = "train"
 d = 16
 Q = 0.1
 protocol = "population"
-levels = 24
+levels = 16
 checkpoints = 16
 tau_min = 1e-3
-tau_max = 30.0
+tau_max = 12.0
 
 [measure]
 criteria = ["geometric", "harmonic"]

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from theory import output
+
 from . import aggregate, summary
 from .execute import Progress, client_for, run_dask, run_serial, versions
 from .spec import FORMAT, Spec, load
@@ -35,7 +37,7 @@ def run_sweep(spec, out=None, *, scheduler: str | None = None, workers: int | No
     sweeps/<name>): serially, on `client`, on the cluster at `scheduler`, or on a new LocalCluster of
     `workers` processes (default: one per core). Then write the table, aggregation and summary."""
     spec = spec if isinstance(spec, Spec) else load(spec)
-    store = Store(out or Path("sweeps") / spec.name)
+    store = Store(output.check_dir(out or Path("sweeps") / spec.name, "out"))
     keys = [p.key for p in spec.runs]
     done = store.completed(keys)
     todo = [p for p in spec.runs if p.key not in done]

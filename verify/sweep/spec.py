@@ -32,6 +32,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from theory import output
 from theory.errors import SpecbiasError
 
 from .kinds import get_kind
@@ -153,7 +154,8 @@ def parse(data: dict, name: str = "sweep") -> Spec:
                 runs.append(run)
     varied = sorted({k for r in runs for k in r.config if k != "seed"
                      and len({json.dumps(x.config.get(k), default=str) for x in runs}) > 1})
-    return Spec(str(data.get("name", name)), str(data.get("description", "")), runs, varied, data)
+    name = output.check_name(str(data.get("name", name)), "name")
+    return Spec(name, str(data.get("description", "")), runs, varied, data)
 
 
 def load(path) -> Spec:

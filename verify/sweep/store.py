@@ -6,7 +6,7 @@
     OUT/modes.parquet      the runs' emergence tables, one row per (run, criterion, mode)
     OUT/metadata.json      the spec, counts, column meanings, library versions
 
-Every file is written to a temporary name in the same folder and renamed into place (atomic on POSIX).
+JSON is strict (theory.output: NaN and ±inf as null). Every file is written to a temporary name in the same folder and renamed into place (atomic on POSIX).
 A run is identified by its key (a hash of its normalised configuration and the code version marker,
 verify.sweep.spec.plan), so a record can exist at most once; records of configurations no longer in
 the spec stay on disk but are not part of the table.
@@ -19,6 +19,8 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+
+from theory import output
 
 COLUMNS = {
     "key": "hash of the run's normalised configuration and code version (the resume key)",
@@ -70,7 +72,7 @@ class Store:
         return {k for k in keys if (r := self.get(k)) is not None and r["status"] == "ok"}
 
     def put(self, record: dict) -> None:
-        write_atomic(self._path(record["key"]), json.dumps(record, sort_keys=True).encode())
+        write_atomic(self._path(record["key"]), output.dumps(record, sort_keys=True).encode())
 
     def records(self, keys) -> list:
         return [r for k in keys if (r := self.get(k)) is not None]
@@ -88,7 +90,7 @@ class Store:
         return path
 
     def write_json(self, name: str, obj) -> Path:
-        write_atomic(self.root / name, json.dumps(obj, indent=1, sort_keys=True, default=str).encode())
+        write_atomic(self.root / name, output.dumps(obj, indent=1, sort_keys=True).encode())
         return self.root / name
 
 
