@@ -113,6 +113,14 @@ def test_failing_run_is_recorded_and_retried_next_time(tmp_path):
     assert again.executed == 2 and again.skipped == 0
 
 
+def test_changed_configuration_reruns_only_its_own_runs(tmp_path):
+    first = sweep.run_sweep(sweep.parse(tiny(seeds=2)), tmp_path, serial=True, progress=False)
+    stored = {p.name: p.read_bytes() for p in (tmp_path / "runs").glob("*.json")}
+    again = sweep.run_sweep(sweep.parse(tiny(seeds=2, Q=[0.1, 0.2])), tmp_path, serial=True, progress=False)
+    assert (first.executed, again.executed, again.skipped) == (2, 2, 2) and len(again.results) == 4
+    assert {p.name: p.read_bytes() for p in (tmp_path / "runs").glob("*.json") if p.name in stored} == stored
+
+
 def test_kill_halfway_then_resume_runs_each_exactly_once(tmp_path):
     spec_path = tmp_path / "s.toml"
     spec_path.write_text(_toml(tiny(seeds=12)))

@@ -54,6 +54,8 @@ def _panel(ax, gs, configs, varied, title) -> None:
         color = plt.cm.viridis(0.85 * i / max(1, len(set(names)) - 1))
         ax.fill_between(xs, m - wh, m + wh, color=color, alpha=0.15, lw=0)
         ax.fill_between(xs, m - sh, m + sh, color=color, alpha=0.35, lw=0)
+        ax.errorbar(xs, m, yerr=np.nan_to_num(wh), fmt="none", color=color, lw=1, capsize=6, alpha=0.6)
+        ax.errorbar(xs, m, yerr=np.nan_to_num(sh), fmt="none", color=color, lw=3)
         ax.plot(xs, m, "o-", color=color, ms=4, label=name or None)
         th = np.array([gs[j].theory_alpha for j in sel])
         ax.plot(xs, th, "x", color=color, ms=6)
@@ -118,7 +120,8 @@ def blocks(spec, groups: list, records: list, meta: dict, has_figure: bool) -> l
     out.append(doc.table(rows))
     if has_figure:
         out.append(doc.figure("exponents.png", "Mean α (increasing modes) against the swept variable: "
-                              "dark band seed-to-seed 95% CI, light band pooled within-run 95% CI, crosses "
+                              "dark band and thick bar seed-to-seed 95% CI, light band and capped bar pooled "
+                              "within-run 95% CI, crosses "
                               "the closed form on the same modes, gray the registered law's range."))
     failed = [r for r in records if r["status"] != "ok"]
     if failed:
