@@ -25,13 +25,13 @@ def build_parser() -> argparse.ArgumentParser:
     from numerics import cli as numerics_cli
     from theory import cli as theory_cli
 
-    from . import bench, commands
+    from . import bench, commands, spiked_cli
     from .sweep import cli as sweep_cli
 
     parser = Parser(prog="specbias", description="Verify the analytical theory of "
                     "spectral bias in the learning dynamics of diffusion models.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="command")
-    for module in (theory_cli, numerics_cli, commands, bench, sweep_cli):
+    for module in (theory_cli, numerics_cli, commands, bench, sweep_cli, spiked_cli):
         module.add_parsers(sub)
     return parser
 

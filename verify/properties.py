@@ -288,3 +288,6 @@ def _shared_rate(arch):
             f"trained {arch.name} at τ vs trained linear at {N}τ differ by "
             f"{np.max(np.abs(np.sort(conv, -1) - np.sort(dense, -1))):.3g}")
     return learns_N_times_faster_than_linear
+
+
+from . import spiked_properties  # noqa: E402,F401  (seed 003: the spiked-model and chain properties register here)
