@@ -18,22 +18,7 @@ from theory import finite_sample as FS
 from theory import spiked as SP
 from theory.errors import SpecbiasError
 
-
-def _strict(x):
-    """JSON-safe: numpy to lists, NaN/inf to null."""
-    if isinstance(x, dict):
-        return {str(k): _strict(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_strict(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return _strict(x.tolist())
-    if isinstance(x, (bool, np.bool_)):
-        return bool(x)
-    if isinstance(x, (float, np.floating)):
-        return float(x) if np.isfinite(x) else None
-    if isinstance(x, np.integer):
-        return int(x)
-    return x
+from .report import _strict
 
 
 def _emit(args, payload: dict, lines) -> None:
