@@ -40,7 +40,7 @@ def cmd_report(args) -> int:
 
     for path in args.module or []:
         theory.load_module(path)
-    preset = "quick" if args.quick else "full" if args.full else "default"
+    preset = args.preset or ("quick" if args.quick else "full" if args.full else "default")
     path = build(args.name or preset, preset, args.seed, args.out, args.arch or None,
                  progress=not args.no_progress)
     print(f"report written to {path}/report.md (and report.html, figures, report.json, data.npz)")
@@ -59,6 +59,8 @@ def add_parsers(sub) -> None:
     size = p.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="smaller sizes, for a first look")
     size.add_argument("--full", action="store_true", help="train at d = 64 and check samples mode")
+    size.add_argument("--preset", metavar="NAME", help="a named preset: default, quick, full, or a report of its "
+                      "own (spiked: the second paper's)")
     p.add_argument("--arch", nargs="+", help="architectures (default: all registered)")
     p.add_argument("--module", action="append", metavar="PATH", help="load an architecture module first")
     p.add_argument("--name", type=T.name, help="report folder name under --out (default: the preset's name); "

@@ -7,6 +7,7 @@ a folder specbias wrote is ever replaced (theory.output).
 """
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import numpy as np
@@ -151,14 +152,24 @@ def _write(out: Path, name: str, blocks, tables, arrays) -> None:
         np.savez(fh, **arrays)
 
 
+#: presets that write a report of their own: name → "module:function", called (name, seed=, out=, progress=)
+SECTIONS = {
+    "spiked": "verify.report_spiked:build",  # seed 003: finite training sets, spiked covariance, chains
+}
+
+
 def build(name: str = "default", preset: str = "default", seed: int = 0, out="reports", archs=None,
           progress: bool = True) -> Path:
     """Compute and write the report for `archs` (all registered by default); returns its folder.
 
     Checked before any compute: `name` is a plain folder name, `out` a writable folder, and an existing
     `out/name` was written by specbias (theory.output); the write is atomic (theory.output.Staged)."""
+    if preset in SECTIONS:
+        module, _, fn = SECTIONS[preset].partition(":")
+        return getattr(importlib.import_module(module), fn)(name, seed=seed, out=out, progress=progress)
     if preset not in R.PRESETS:
-        raise SpecbiasError(f"preset must be one of {', '.join(R.PRESETS)} (got {preset!r})")
+        valid = ", ".join(list(R.PRESETS) + list(SECTIONS))
+        raise SpecbiasError(f"preset must be one of {valid} (got {preset!r})")
     cfg = R.PRESETS[preset]
     seed = V.seed(seed)
     names = [theory.get(a).name for a in (archs or theory.available())]
@@ -183,4 +194,7 @@ def _intro(name, preset, cfg, seed, names) -> list:
               f"from scikit-image's bundled camera image for departures); training on d = {cfg.train_d}, "
               f"population mode, {cfg.checkpoints} checkpoints, float64, seed {seed}. "
               f"Architectures: {', '.join(names)}."),
+        doc.p("The second paper (finite training sets, the spiked covariance model, reverse chains as power "
+              "iteration) has its own report: `specbias report --preset spiked` writes [reports/spiked/report.md]"
+              "(../spiked/report.md)."),
     ]
