@@ -8,17 +8,18 @@ clocks, and the finite-sample KL(n, τ).
 """
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
+from theory import output
+from theory import validate as V
+
 from . import document as doc
 from . import report_spiked_data as RD
 from . import report_spiked_figures as RF
-from .report import _replace_dir, _write
+from .report import _write
 from .tolerances import tol
 
 STEPS = [("overlap", lambda s: RD.overlap_curves(s)), ("sizes", lambda s: RD.size_table(s)),
@@ -124,33 +125,29 @@ def _conventions() -> list:
 
 def build(name: str = "spiked", seed: int = 0, out="reports", progress: bool = True) -> Path:
     """Compute and write the seed-003 report; returns its folder."""
+    seed = V.seed(seed)
+    output.prepare(out, name)
     res = compute(seed, progress)
-    root = Path(out)
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=root))
-    try:
-        RF.overlap(tmp / "overlap.png", res["overlap"])
-        RF.jacobian(tmp / "jacobian.png", res["jacobian"])
-        RF.fixation(tmp / "fixation.png", res["fixation"])
-        RF.chains(tmp / "chains.png", res["chains"])
-        RF.clocks(tmp / "clocks.png", res["clocks"])
-        RF.kl(tmp / "kl.png", res["kl"])
+    with output.Staged(out, name) as tmp:
+        for fig in ("overlap", "jacobian", "fixation", "chains", "clocks", "kl"):
+            getattr(RF, fig)(tmp / f"{fig}.png", res[fig])
         blocks = [doc.h1(f"specbias report: {name} (finite training sets, spiked covariance, power iteration)"),
                   doc.p("The second paper's claims (seed 003) in the linear case: PCA of noisy samples aligns with "
                         "the data only below a critical noise λ√(n/d); high-variance modes are fixed first; repeated "
                         f"Wiener denoising is power iteration. Seed {seed}, float64.")]
         blocks += _spiked_blocks(res) + _other_blocks(res) + _conventions()
-        tables = {"seed": seed, "overlap": res["overlap"]["rows"], "sizes": res["sizes"],
-                  "fixation": {k: {kk: vv for kk, vv in v.items()} for k, v in res["fixation"].items()},
-                  "chains": {k: v for k, v in res["chains"].items() if np.ndim(v) == 0},
-                  "kl_endpoint": {"n": res["kl"]["n"], "theory": res["kl"]["endpoint"], "mc": res["kl"]["endpoint_mc"],
-                                  "se": res["kl"]["endpoint_se"]}}
-        arrays = {f"chains/{k}": np.asarray(v) for k, v in res["chains"].items()
-                  if isinstance(v, np.ndarray)}
-        arrays.update({f"kl/{k}": np.asarray(res["kl"][k]) for k in ("tau", "data", "train", "lam")})
-        _write(tmp, name, blocks, tables, arrays)
-        _replace_dir(tmp, root / name)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return root / name
+        _write(tmp, name, blocks, _tables(res, seed), _arrays(res))
+    return Path(out) / name
+
+
+def _tables(res, seed) -> dict:
+    kl = res["kl"]
+    return {"seed": seed, "overlap": res["overlap"]["rows"], "sizes": res["sizes"], "fixation": res["fixation"],
+            "chains": {k: v for k, v in res["chains"].items() if np.ndim(v) == 0},
+            "kl_endpoint": {"n": kl["n"], "theory": kl["endpoint"], "mc": kl["endpoint_mc"], "se": kl["endpoint_se"]}}
+
+
+def _arrays(res) -> dict:
+    arrays = {f"chains/{k}": np.asarray(v) for k, v in res["chains"].items() if isinstance(v, np.ndarray)}
+    arrays.update({f"kl/{k}": np.asarray(res["kl"][k]) for k in ("tau", "data", "train", "lam")})
+    return arrays

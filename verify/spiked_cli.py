@@ -18,12 +18,12 @@ from theory import finite_sample as FS
 from theory import spiked as SP
 from theory.errors import SpecbiasError
 
-from .report import _strict
+from theory.output import dumps
 
 
 def _emit(args, payload: dict, lines) -> None:
     if args.json:
-        print(json.dumps(_strict(payload), allow_nan=False))
+        print(dumps(payload))
     else:
         print("\n".join(lines))
 
