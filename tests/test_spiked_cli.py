@@ -23,6 +23,7 @@ def test_registered_for_linear_only():
     ["chains", "--lam", "4", "2", "1", "--T", "16"],
     ["fixation", "--lam", "1", "0.1"],
     ["kl", "--d", "3", "--n", "10"],
+    ["derive"],
 ])
 def test_json_is_strict(argv, capsys):
     assert main(["spiked", *argv, "--json"]) == 0

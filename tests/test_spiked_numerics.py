@@ -101,3 +101,15 @@ def test_jacobian_alignment_of_linear_and_nonlinear_denoisers():
     b = jacobian.alignment(lambda x, s: net(x) / (1 + s), np.eye(d), [0.5, 1.0], points=torch.randn(3, d,
                            dtype=torch.float64), k=3)
     assert b.overlap2.shape == (2, d, 3) and np.allclose(b.overlap2.sum(1), 1.0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("d", [500, 1000])
+@pytest.mark.parametrize("gamma", [0.5, 2.0])
+def test_monte_carlo_agrees_at_large_d(d, gamma):
+    n = int(round(d / gamma))
+    s2 = SP.critical_noise(1.0, d / n) * np.array([0.1, 0.4, 2.5, 5.0])
+    a = spiked_checks.compare(spiked.monte_carlo(d, n, [1.0], s2, draws=16, seed=d))
+    assert a.ok, a.summary()
+    m = spiked_checks.size(d, n)
+    assert spiked_checks.finite_size("overlap", m).abs < spiked_checks.finite_size("overlap", 200).abs or m < 500
