@@ -174,3 +174,47 @@ PINS = {"known-answer": _known_answer, "symbolic-numeric-zero": _symbolic_zero,
 @pytest.mark.parametrize("what", sorted(PINS))
 def test_tolerance_matches_its_derivation(what):
     PINS[what]()
+
+
+# ---- seed 003 (spiked model, chains, fixation) --------------------------------------------------------
+def _spiked_quoted():
+    """THEORY §5.2's finite-size figures, transcribed: overlap 0.03/0.015/0.01, top eigenvalue 5%/2.5%/1.5%."""
+    for d, ov, top in ((200, 0.03, 0.05), (500, 0.015, 0.025), (1000, 0.01, 0.015)):
+        _within(tol(f"spiked-overlap-d{d}").abs, ov, 1.0)
+        _within(tol(f"spiked-top-eigenvalue-d{d}").rel, top, 1.0)
+
+
+def _spiked_monte_carlo():
+    """A z-score bound with two-sided false-alarm rate < 1e−4 (z = 3.89), rounded up."""
+    _within(tol("spiked-monte-carlo").abs, stats.norm.isf(0.5e-4), 1.05)
+
+
+def _fixation_heun():
+    """THEORY §5.3 quotes measured/predicted 0.998–1.000: a relative band of 2e−3."""
+    _within(tol("fixation-heun").rel, round(1 - 0.998, 12), 1.0)
+
+
+def _r2_expansion():
+    """T·(log G − (−Tφ(x) − ½ln(1 + x))) vs x²/(12(1 + x)) at the worst case x = S²/λ = 16, T = 64, with
+    log G = T ln(T/x) + lnΓ(T/x + 1) − lnΓ(T/x + T + 1) at 40 digits."""
+    import mpmath as mp
+
+    with mp.workdps(40):
+        x, T = mp.mpf(16), 64
+        logG = T * mp.log(T / x) + mp.loggamma(T / x + 1) - mp.loggamma(T / x + T + 1)
+        phi = ((1 + x) * mp.log(1 + x) - x) / x
+        rel = abs(T * (logG + T * phi + mp.log(1 + x) / 2) / (x**2 / (12 * (1 + x))) - 1)
+    _within(tol("r2-asymptotic-1/T").rel, float(rel), 5.0)
+
+
+SEED003_PINS = {"spiked-overlap-d200": _spiked_quoted, "spiked-overlap-d500": _spiked_quoted,
+                "spiked-overlap-d1000": _spiked_quoted, "spiked-top-eigenvalue-d200": _spiked_quoted,
+                "spiked-top-eigenvalue-d500": _spiked_quoted, "spiked-top-eigenvalue-d1000": _spiked_quoted,
+                "spiked-monte-carlo": _spiked_monte_carlo, "fixation-heun": _fixation_heun,
+                "r2-asymptotic-1/T": _r2_expansion}
+PINS.update(SEED003_PINS)
+
+
+@pytest.mark.parametrize("what", sorted(SEED003_PINS))
+def test_seed003_tolerance_matches_its_derivation(what):
+    SEED003_PINS[what]()
