@@ -10,15 +10,12 @@
 """
 from __future__ import annotations
 
-import json
-
 import numpy as np
 
 from theory import chains as CH
 from theory import finite_sample as FS
 from theory import spiked as SP
 from theory.errors import SpecbiasError
-
 from theory.output import dumps
 
 
@@ -168,8 +165,7 @@ def cmd_derive(args) -> int:
 
     checks = SP.derive() + CH.derive()
     if args.json:
-        print(json.dumps(_strict({"checks": [{"name": c.name, "status": c.status, "detail": c.detail}
-                                             for c in checks]}), allow_nan=False))
+        print(dumps({"checks": [{"name": c.name, "status": c.status, "detail": c.detail} for c in checks]}))
     else:
         print("== spiked model (THEORY §5.2) and reverse chains / fixation (§5.3–5.4): symbolic checks")
         for c in checks:
