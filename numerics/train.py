@@ -26,9 +26,11 @@ the one-layer model curv = 2(σ_l² + λ_max), i.e. h_l = c/(σ_l² + λ_max), �
 from the eigenbasis), and takes its own number of steps: between consecutive checkpoints τ_{j−1},
 τ_j a level takes n = ⌈η(τ_j − τ_{j−1})/h_l⌉ equal steps of size η(τ_j − τ_{j−1})/n ≤ h_l, so every
 level lands exactly on every checkpoint. For models whose curvature depends on the weights (tied and
-untied products, deep linear) h_l is re-derived at each checkpoint from the current weights (an upper
-bound on the gains still to come along an aligned trajectory, max(‖W‖, ‖W*‖)). The relative O(h)
-gap to gradient flow is of order c.
+untied products, deep linear) h_l is re-derived at each checkpoint from the current weights: the
+derived Hessian bound 2 s L w^{2−2/L} + 2(L − 1) g w^{1−2/L} (tied: 8 s w + 4 g) with w the largest
+gain still to come along an aligned trajectory, max(‖W‖₂, max|w*|), and g = ‖½ ∂L/∂W‖₂, exact on the
+top aligned mode (numerics.models.dense, numerics.stability). The relative O(h) gap to gradient flow
+is of order c.
 
 A level stops stepping once it has reached the last checkpoint, or (population mode) once it is
 numerically converged: ‖∇θ_l‖ ≤ tol · max_n ‖∇θ_l(step n)‖ with tol = `converge_tol` (default 1e−13
@@ -43,7 +45,7 @@ checkpoint schedule (numerics.schedule), the recorder (numerics.recorder), the o
 
 A user-given `h` (one number, or one per level) is checked against the stability bound h < 2/curv_l
 before training and refused with a SpecbiasError naming the bound (for the one-layer model the exact
-1/(σ² + λ_max), for products a conservative bound); during training a NaN/inf loss or gradient stops
+1/(σ² + λ_max), for products the bound above at the initial weights); during training a NaN/inf loss or gradient stops
 the run with an error naming the level and the step. `steps=N` instead of `taus` runs N steps with
 ONE step size for every level (h, or c times the smallest per-level bound) and checkpoints on a log
 grid of step counts.
@@ -242,8 +244,8 @@ def _step_sizes(o: TrainOptions, step_grid, bound0, model, arch, stab):
         return np.full(bound0.shape, o.step_fraction * bound0.min()), None
 
     def rule(levels, snap, positions):  # re-derived at every checkpoint from the current weights
-        return o.step_fraction * stab.bound(snap.W[torch.as_tensor(positions, device=snap.W.device)],
-                                            levels).cpu().numpy()
+        pos = torch.as_tensor(positions, device=snap.W.device)
+        return o.step_fraction * stab.bound(snap.W[pos], levels, snap.b[pos]).cpu().numpy()
 
     return o.step_fraction * bound0, rule
 
@@ -268,7 +270,8 @@ def _train(arch, data, o: TrainOptions) -> Run:
     moments = Moments(data, o.dtype, device)
     stab = Stability(model, data, coeffs, o.dtype, device)
     with torch.no_grad():
-        bound0 = stab.bound(model.effective()[0], np.arange(model.n_levels)).cpu().numpy()
+        W0, b0 = model.effective()
+        bound0 = stab.bound(W0, np.arange(model.n_levels), b0).cpu().numpy()
     h_arr, rule = _step_sizes(o, step_grid, bound0, model, arch, stab)
     if step_grid is not None:
         tau_grid = step_grid * h_arr[0] / eta
@@ -282,6 +285,7 @@ def _train(arch, data, o: TrainOptions) -> Run:
     recorder = AffineRecorder(tau_grid.size, model.n_levels, data.basis(basis_name), o.keep_weights, data.d,
                               model, coeffs, moments, o.dtype, device)
     params = LevelParams(model.params())
+    h_start = h_arr.copy()  # the schedule re-derives h_arr in place at every checkpoint
 
     def on_diverge(l, step, tau, h):
         return (f"training diverged at {model.level_name} = {float(model.levels[l]):.4g} (level {l}) at step "
@@ -292,7 +296,7 @@ def _train(arch, data, o: TrainOptions) -> Run:
                 on_diverge=on_diverge, progress=o.progress, desc=f"train {arch.name} ({o.mode}, {model.n_levels} levels)")
     params.copy_to(model)
     arrays = {"tau": np.asarray(tau_grid, dtype=float), model.level_name: model.levels.cpu().numpy(),
-              "lam": recorder.lam, "gains": recorder.gains, "loss": recorder.loss, "h": h_arr.copy(),
+              "lam": recorder.lam, "gains": recorder.gains, "loss": recorder.loss, "h": h_start,
               "seg_h": schedule.seg_h, "seg_steps": schedule.seg_steps, "steps": recorder.steps,
               "converged_tau": schedule.converged_tau}
     if o.keep_weights:

@@ -209,13 +209,19 @@ class AffineModel(nn.Module):
         return torch.einsum("lij,lbj->lbi", W, x) + b[:, None, :]
 
     # ---- stability ---------------------------------------------------------------------------------
-    def curvature(self, s: torch.Tensor, wmax: torch.Tensor, coupled: bool = False) -> torch.Tensor:
+    #: whether `_curvature` reads the gain bound `wmax` and the gradient bound `g` (product models);
+    #: when False the trainer does not compute them (they cost a spectral norm per level)
+    weight_dependent_curvature = False
+
+    def curvature(self, s: torch.Tensor, wmax: torch.Tensor, g: torch.Tensor, coupled: bool = False) -> torch.Tensor:
         """Bound on the top eigenvalue of the per-level loss Hessian in parameter space, given a bound
-        s on the top eigenvalue of the input's second moment E[y yᵀ] and the largest gain wmax the
-        trajectory reaches; gradient descent with step h is stable where h < 2/curvature. The bias
-        block is 2·(positions sharing a bias entry); with a data mean (`coupled`) it couples to the
-        weights and the two bounds add, otherwise the blocks are independent and the larger one counts."""
-        out = self._curvature(s, wmax)
+        s on the top eigenvalue of the input's second moment E[y yᵀ] (the Hessian of the loss in the
+        effective matrix W is 2·S ⊗ I with ‖S‖₂ ≤ s), the largest gain wmax ≥ ‖W‖₂ and a bound
+        g ≥ ‖∂L/∂W‖₂/2 = ‖W S − B‖₂ on the segment ahead (numerics.stability); gradient descent with
+        step h is stable where h < 2/curvature. The bias block is 2·(positions sharing a bias entry);
+        with a data mean (`coupled`) it couples to the weights and the two bounds add, otherwise the
+        blocks are independent and the larger one counts."""
+        out = self._curvature(s, wmax, g)
         if self.has_bias:
             bias = torch.full_like(out, 2.0 * self.bias_share)
             out = out + bias if coupled else torch.maximum(out, bias)
@@ -223,7 +229,7 @@ class AffineModel(nn.Module):
 
     bias_share = 1  # positions sharing one bias entry
 
-    def _curvature(self, s, wmax):
+    def _curvature(self, s, wmax, g):
         return 2.0 * s
 
     def describe(self) -> dict:

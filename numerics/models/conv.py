@@ -76,7 +76,7 @@ class SharedWeightModel(AffineModel):
             out = out + p["b"][:, None, :, None, None]
         return out.reshape(lv, batch, self.d)
 
-    def _curvature(self, s, wmax):
+    def _curvature(self, s, wmax, g):
         """Every tap is shared by H·W positions: the Hessian is 2·H·W·(Σ_patch + σ²) ≤ 2·H·W·s."""
         return 2.0 * s * self.bias_share
 
