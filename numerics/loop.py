@@ -84,7 +84,7 @@ class _Loop:
         any_param = next(iter(params.theta.values()))
         self.device, self.dtype = any_param.device, any_param.dtype
         self.gmax = torch.zeros(params.n_groups, dtype=self.dtype, device=self.device)
-        self.iteration = 0
+        self.iteration, self.pending = 0, 0
         self.progress = not bar.disable
 
     def checkpoint(self, work, positions_js, snap=None):
@@ -97,40 +97,53 @@ class _Loop:
     def bind(self):
         self.tidx = torch.as_tensor(self.idx, device=self.device)
         self.work = self.params.select(self.tidx)
+        self.work_list = list(self.work.values())
+        self.ones = torch.ones(self.idx.size, dtype=self.dtype, device=self.device)  # ∂(Σ loss)/∂loss
         self.sub_opt = self.opt.gather(self.tidx)
         self.hvec = torch.as_tensor(self.sched.seg_h_now[self.idx], dtype=self.dtype, device=self.device)
         self.objective.bind(self.tidx)
+        self.moved()
 
-    def flags(self, loss, grads):
-        """(finite [groups], converged [groups]) as numpy booleans."""
+    def moved(self):
+        """The set of stepping groups changed: recount the steps to the next segment end."""
+        s = self.sched
+        self.moving = self.idx[s.active[self.idx]]
+        self.countdown = int(s.remaining[self.moving].min()) if self.moving.size else -1
+
+    def flush(self):
+        """Apply the steps taken since the last event to the schedule's counters."""
+        if self.pending:
+            self.sched.advance(self.moving, self.pending)
+            self.pending = 0
+
+    def converged(self, grads) -> np.ndarray:
+        """Positions of the bound groups with ‖∇θ_g‖ ≤ tol·max_n ‖∇θ_g(step n)‖."""
         with torch.no_grad():
-            finite = torch.isfinite(loss)  # a non-finite parameter or gradient shows in the loss first
-            if self.tol > 0 and self.iteration % self.check_every == 0:
-                gn = sum(_sq_norm(g, self.params.grouped) for g in grads)
-                gm = torch.maximum(self.gmax[self.tidx], gn)
-                self.gmax[self.tidx] = gm
-                conv = gn <= (self.tol * self.tol) * gm
-            else:
-                conv = torch.zeros_like(finite)
-            return torch.stack([finite, conv]).cpu().numpy()
+            gn = sum(_sq_norm(g, self.params.grouped) for g in grads)
+            gm = torch.maximum(self.gmax[self.tidx], gn)
+            self.gmax[self.tidx] = gm
+            return np.nonzero((gn <= (self.tol * self.tol) * gm).cpu().numpy())[0]
 
-    def diverged(self, finite):
+    def diverged(self, loss):
+        self.flush()
+        finite = torch.isfinite(loss).cpu().numpy()
         l = self.idx[int(np.nonzero(~finite)[0][0])]
         s = self.sched
         raise SpecbiasError(self.on_diverge(l, s.done_steps[l] + 1, s.tau_now[l], s.seg_h_now[l]))
 
     def freeze(self, frozen):
         """Groups idx[frozen] converged: record them at every remaining checkpoint, stop stepping them."""
+        self.flush()
         js = self.sched.freeze(self.idx[frozen])
         self.checkpoint(self.work, (list(frozen), js))
         self.hvec[torch.as_tensor(frozen, device=self.device)] = 0.0
+        self.moved()
 
     def end_segments(self):
         """Record the groups that reached their checkpoint and start their next segments."""
+        self.flush()
         s, idx = self.sched, self.idx
         ended = np.nonzero(s.active[idx] & (s.remaining[idx] == 0))[0].tolist()
-        if not ended:
-            return
         ended_levels = idx[ended]
         snap = self.checkpoint(self.work, (ended, s.end_segments(ended_levels)))
         pos, js = s.start(ended_levels, snap, ended)
@@ -138,6 +151,26 @@ class _Loop:
             self.checkpoint(self.work, ([ended[p] for p in pos], js), snap)
         self.hvec = torch.as_tensor(s.seg_h_now[idx], dtype=self.dtype, device=self.device)
         self.hvec[torch.as_tensor(~s.active[idx], device=self.device)] = 0.0
+        self.moved()
+
+    def step(self) -> bool:
+        """One iteration on every bound group; True when the set of active groups changed."""
+        loss = self.objective(self.work)
+        grads = torch.autograd.grad(loss, self.work_list, grad_outputs=self.ones, materialize_grads=True)
+        self.iteration += 1
+        if self.progress and self.iteration % 500 == 0:
+            self.bar.set_postfix(iteration=self.iteration, active=int(self.sched.active.sum()), refresh=False)
+        if not bool(torch.isfinite(loss).all()):  # a non-finite parameter or gradient shows in the loss first
+            self.diverged(loss)
+        frozen = self.converged(grads) if self.tol > 0 and self.iteration % self.check_every == 0 else ()
+        if len(frozen):
+            self.freeze(frozen)
+        self.sub_opt.step(self.work, grads, self.hvec)
+        self.pending += 1
+        self.countdown -= 1
+        if self.countdown == 0:
+            self.end_segments()
+        return len(frozen) > 0 or self.moving.size < self.idx.size
 
     def run(self):
         s = self.sched
@@ -146,30 +179,14 @@ class _Loop:
         snap = self.rec.snapshot(self.params.theta, self.tidx)
         self.checkpoint(None, s.start(self.idx, snap, self.idx), snap)
         self.idx = np.nonzero(s.active)[0]
-        dirty = True
         while self.idx.size:
-            if dirty:
-                self.bind()
-                dirty = False
-            loss = self.objective(self.work)
-            grads = torch.autograd.grad(loss.sum(), list(self.work.values()), materialize_grads=True)
-            self.iteration += 1
-            if self.progress and self.iteration % 500 == 0:
-                self.bar.set_postfix(iteration=self.iteration, active=int(s.active.sum()), refresh=False)
-            finite, conv = self.flags(loss, grads)
-            if not finite.all():
-                self.diverged(finite)
-            frozen = np.nonzero(conv)[0]
-            if frozen.size:
-                self.freeze(frozen)
-            self.sub_opt.step(self.work, grads, self.hvec)
-            s.advance(self.idx[s.active[self.idx]])
-            self.end_segments()
-            if frozen.size or not s.active[self.idx].all():
-                self.params.store(self.tidx, self.work)
-                self.opt.scatter(self.tidx, self.sub_opt)
-                self.idx = np.nonzero(s.active)[0]
-                dirty = True
+            self.bind()
+            while not self.step():
+                pass
+            self.flush()
+            self.params.store(self.tidx, self.work)
+            self.opt.scatter(self.tidx, self.sub_opt)
+            self.idx = np.nonzero(s.active)[0]
 
 
 def fit(params, objective, optimizer, schedule, recorder, *, tol: float = 0.0, check_every: int = CHECK_EVERY,

@@ -39,14 +39,8 @@ class LevelTerms:
         self.a2, self.c2 = a * a, c * c
         self.unit_a = bool((a == 1).all())  # denoisers: WC needs no per-level scaling
         self.B = (a * e) * m.C + (c * f) * m.eye
-        self.ae, self.cf = (a * e)[:, 0, 0], (c * f)[:, 0, 0]
         self.const = (e * e)[:, 0, 0] * m.trC + (f * f)[:, 0, 0] * m.d
         self.m = m
-
-    def dot_B(self, W: torch.Tensor) -> torch.Tensor:
-        """Σ(B ⊙ W) = ae·Σ(C ⊙ W) + cf·tr W, by one matrix-vector product over all levels."""
-        CW = W.reshape(W.shape[0], -1) @ self.m.C.reshape(-1)
-        return self.ae * CW + self.cf * torch.diagonal(W, dim1=-2, dim2=-1).sum(-1)
 
 
 def _dot(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -64,7 +58,7 @@ class _ExpectedLoss(torch.autograd.Function):
         m = t.m
         WC = (W.reshape(-1, W.shape[-1]) @ m.C).reshape(W.shape)
         G = torch.addcmul(WC if t.unit_a else t.a2 * WC, t.c2, W) - t.B  # ½ ∂L/∂W for μ = 0
-        loss = _dot(G, W) - t.dot_B(W) + t.const + (b * b).sum(-1)
+        loss = _dot(G, W) - _dot(t.B, W) + t.const + (b * b).sum(-1)
         gb = b
         if not m.centred:
             r = t.a * (W @ m.mu) - t.e * m.mu  # aWμ − eμ

@@ -115,11 +115,11 @@ class Schedule:
                 self.active[l] = False
         return rec_levels, rec_js
 
-    def advance(self, moving):
-        """One step taken by the groups `moving`."""
-        self.done_steps[moving] += 1
-        self.remaining[moving] -= 1
-        self.tau_now[moving] += self.seg_h_now[moving] / self.eta
+    def advance(self, moving, n: int = 1):
+        """n steps taken by the groups `moving` (within their current segments)."""
+        self.done_steps[moving] += n
+        self.remaining[moving] -= n
+        self.tau_now[moving] += n * self.seg_h_now[moving] / self.eta
 
     def end_segments(self, levels):
         """Groups `levels` reached their checkpoint: the checkpoint lists to record them at now."""

@@ -60,6 +60,12 @@ class Stability:
             wmax = g = torch.zeros_like(self.s[idx])
         return 2.0 / self.model.curvature(self.s[idx], wmax, g, self.coupled)
 
+    def ceiling(self, idx) -> torch.Tensor:
+        """The largest bound `bound` can ever return for the levels `idx`: the curvature at g = 0 and
+        wmax = max_k |w*_k| (the curvature grows with both), for step estimates that must not overcount."""
+        zero = torch.zeros_like(self.s[idx])
+        return 2.0 / self.model.curvature(self.s[idx], self.w_opt[idx], zero, self.coupled)
+
 
 def check_step(h_arr: np.ndarray, bound: np.ndarray, model, arch_name: str, lam_max: float) -> None:
     """Refuse user step sizes at or above the stability bound, naming the first such level."""

@@ -275,7 +275,8 @@ def _train(arch, data, o: TrainOptions) -> Run:
     h_arr, rule = _step_sizes(o, step_grid, bound0, model, arch, stab)
     if step_grid is not None:
         tau_grid = step_grid * h_arr[0] / eta
-    n_min = step_grid[-1] if step_grid is not None else np.ceil(eta * tau_grid[-1] / h_arr).min()
+    h_most = h_arr if rule is None else o.step_fraction * stab.ceiling(np.arange(model.n_levels)).cpu().numpy()
+    n_min = step_grid[-1] if step_grid is not None else np.ceil(eta * tau_grid[-1] / h_most).min()
     budget.check_steps(float(n_min), data.d, device=str(device), allow_large=o.allow_large)
     tol = 0.0 if o.mode == "samples" else (CONVERGE_TOL[o.dtype] if o.converge_tol is None else float(o.converge_tol))
     if o.mode == "samples":
