@@ -14,6 +14,16 @@ Each iteration takes one step on every active group. A non-finite loss stops the
 SpecbiasError (`on_diverge(group, step, τ, h)` words it). With `tol` > 0 a group is frozen once
 ‖∇θ_g‖ ≤ tol · max_n ‖∇θ_g(step n)‖ (checked every `check_every` iterations): it keeps its state for
 every later checkpoint. Groups that finish or freeze leave the working set; the others go on.
+
+A nonlinear network as one group (tests/test_numerics_loop.py has a worked example):
+
+    params = ModuleParams(net)                                   # trained in place
+    sched = Schedule.from_steps(5000, h=1.0, n_checkpoints=60)   # log-spaced step counts; τ = steps·h
+    rec = StateRecorder(sched.n_ckpt, on_checkpoint=measure)     # measure(j, group, state)
+    fit(params, objective, make_optimizer("adam", params.theta, grouped=False, lr=1e-4), sched, rec)
+
+where `objective.bind(tidx)` may do nothing and `objective(work)` returns the minibatch loss as a
+tensor of shape [1] (any per-sample weighting inside).
 """
 from __future__ import annotations
 
