@@ -26,10 +26,11 @@ leaves r open): r = 1/√2 by default, where s_k² = μ_k + 2s_min² ≈ μ_k.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import mpmath as mp
 import numpy as np
 import sympy as sp
-from scipy import special
 
 from . import derive as D
 from . import validate as V
@@ -138,13 +139,20 @@ def fixation_noise(mu, r: float = FIX_FRACTION, s2_min: float = 0.002**2) -> np.
 
 # ---- symbolic derivation --------------------------------------------------------------------------
 def derive() -> list[D.Check]:
+    """Every symbolic check of this module (sympy runs once per process: the checks take no input)."""
+    return list(_checks())
+
+
+@lru_cache(maxsize=1)
+def _checks() -> tuple:
     """Symbolic checks of §5.3–5.4 (telescoping, PF-ODE solution, φ integral, Euler–Maclaurin terms,
     small-noise κ, noisy-chain limit, fixation level)."""
     lam, S2, s, x, u, r, mu, smin, sig = sp.symbols("lam S2 s x u r mu s_min sigma", positive=True)
     Tn = 6
     st2 = [S2 * k / Tn for k in range(Tn + 1)]
     r1 = sp.prod([(lam + st2[k - 1]) / (lam + st2[k]) for k in range(1, Tn + 1)])
-    checks = [D.check_zero("r1-telescopes", r1 - lam / (lam + S2), "Π_{t=1}^{6} (λ + s²_{t−1})/(λ + s_t²) = λ/(λ + S²)")]
+    checks = [D.check_zero("r1-telescopes", r1 - lam / (lam + S2),
+                           "Π_{t=1}^{6} (λ + s²_{t−1})/(λ + s_t²) = λ/(λ + S²)")]
     xs = sp.sqrt(lam + s**2)
     ode = sp.diff(xs, s) - (xs - lam / (lam + s**2) * xs) / s
     checks.append(D.check_zero("pf-ode-solution", ode, "x = √(λ + s²) solves dx/ds = (x − D(x; s))/s"))
@@ -165,4 +173,4 @@ def derive() -> list[D.Check]:
     sol = sp.solve(sp.Eq(x0 / x0.subs(s, smin), r), s**2)
     checks.append(D.check_zero("fixation-level", sp.Matrix(sol)[0] - ((mu + smin**2) / r**2 - mu),
                                "x̂₀(s)/x̂₀(s_min) = r at s² = (μ + s_min²)/r² − μ"))
-    return checks
+    return tuple(checks)

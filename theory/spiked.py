@@ -32,6 +32,8 @@ of the Marchenko–Pastur law, integrated numerically, and α² = −m̲/(z m̲'
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import warnings
 from dataclasses import dataclass
 
@@ -254,6 +256,12 @@ TOP = (1 + ell) * (1 + gam / ell)  # μ̂/s²
 
 
 def derive() -> list[D.Check]:
+    """Every symbolic check of this module (sympy runs once per process: the checks take no input)."""
+    return list(_checks())
+
+
+@lru_cache(maxsize=1)
+def _checks() -> tuple:
     """Symbolic checks of every closed form above (THEORY §5.2)."""
     checks = []
     a = 1 + ell  # population spike in noise units
@@ -289,4 +297,4 @@ def derive() -> list[D.Check]:
     checks.append(D.check_zero("low-noise", lead - gam * eps, "sin²θ = γs²/λ + O(s⁴)"))
     onset = sp.diff(ALPHA2, ell).subs(ell, sp.sqrt(gam))
     checks.append(D.check_zero("onset-slope", onset - 2 / (sp.sqrt(gam) + gam), "dα²/dℓ = 2/(√γ + γ) at ℓ = √γ"))
-    return checks
+    return tuple(checks)

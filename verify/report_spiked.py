@@ -84,7 +84,8 @@ def _other_blocks(res) -> list:
     rows = [["data", "modes", "measured/predicted min", "max", f"tolerance ({tol('fixation-heun').rel:g})"]]
     for name, v in fx.items():
         ok = abs(v["ratio_min"] - 1) <= tol("fixation-heun").rel and abs(v["ratio_max"] - 1) <= tol("fixation-heun").rel
-        rows.append([name, v["lam"].size, _f(v["ratio_min"], ".5f"), _f(v["ratio_max"], ".5f"), "pass" if ok else "FAIL"])
+        rows.append([name, v["lam"].size, _f(v["ratio_min"], ".5f"), _f(v["ratio_max"], ".5f"),
+                     "pass" if ok else "FAIL"])
     b.append(doc.table(rows))
     b.append(doc.h2("Reverse chains and power iteration (THEORY §5.4)"))
     b.append(doc.figure("chains.png", "The chains built from a finite-sample Wiener filter Ŝ(Ŝ + s²I)⁻¹: per-mode "

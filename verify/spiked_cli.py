@@ -61,7 +61,8 @@ def cmd_overlap(args) -> int:
     g = _gamma(args)
     p = SP.predict(np.asarray(args.lam)[None, :], np.asarray(args.s2)[:, None], g)
     lines = [f"spiked model, γ = {g:.6g} (rank {len(args.lam)}); per (s², λ):",
-             f"{'s²':>9}{'λ':>9}{'ℓ':>9}{'regime':>9}{'μ̂':>10}{'α²':>9}{'h*':>9}{'h_emp':>9}{'MSE*':>10}{'MSE_emp':>10}"]
+             f"{'s²':>9}{'λ':>9}{'ℓ':>9}{'regime':>9}{'μ̂':>10}{'α²':>9}{'h*':>9}{'h_emp':>9}"
+             f"{'MSE*':>10}{'MSE_emp':>10}"]
     for i, s2 in enumerate(args.s2):
         for j, lam in enumerate(args.lam):
             reg = "window" if p.in_window[i, j] else "above" if p.above[i, j] else "below"
