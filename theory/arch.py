@@ -6,7 +6,8 @@ A subclass declares
 - its claimed solution ψ(τ) and sampling antiderivative (or None: "solve numerically"/quadrature);
 - fast vectorised float64 evaluation (`_weight`, optionally `_log_variance`);
 - the law it predicts (`law`) and its valid range of Q;
-- its torch model (`torch_model`), built lazily so `theory` never needs torch.
+- its torch model (`torch_model`), built lazily so `theory` never needs torch;
+- its supported input range (`domain`, theory.domain.Domain), outside which inputs are refused.
 Everything else (validation, mpmath reference, quadrature fallback, checks, emergence) is generic.
 """
 from __future__ import annotations
@@ -22,6 +23,7 @@ import sympy as sp
 from . import derive as D
 from . import symbols as S
 from . import validate as V
+from .domain import Domain, guarded, integrand_guard, reference
 from .errors import SpecbiasError
 from .sampling import DENOISER
 
@@ -79,6 +81,12 @@ class Architecture:
     params: dict = {}
     q_range: tuple = (0.0, 1.0)  # inclusive bounds of the initial gain Q
     q_fixed_points: tuple = ()  # values of Q that are legal but learn nothing
+    #: Ranges of λ, σ (and σ_0, σ_T), τ, η where the float64 path is finite and accurate; the
+    #: public API refuses anything outside with a SpecbiasError naming the range (theory.domain).
+    domain: Domain = Domain()
+    #: False where `_weight_mp` chooses its own precision (no digits lost to magnitudes): the
+    #: reference then runs at the asked dps and is only confirmed at a second precision.
+    reference_guard: bool = True
     sampling = DENOISER
     expected_failures: dict = {}  # check name → reason the check cannot pass for this architecture
     #: False: every element of `lam` is an independent mode. True: the modes interact, and the last
@@ -176,22 +184,32 @@ class Architecture:
         expr = self._lambdified("log_variance_mp", p)
         if expr is not None:
             return expr(lam, tau, Q, eta, sigma0, sigmaT)
-        return self.sampling.quadrature_mp(lambda s: self._weight_mp(lam, s, tau, Q, eta, **p),
-                                           sigma0, sigmaT)
+        return self.sampling.quadrature_mp(
+            lambda s: guarded(lambda: self._weight_mp(lam, s, tau, Q, eta, **p)), sigma0, sigmaT)
 
     def _weight_mp_array(self, lam, sigma, tau, Q, eta, **p) -> np.ndarray:
         """`_weight_mp` over broadcast arrays, element by element (a coupled architecture overrides
         this to see each whole spectrum); returns float64 of the working-precision values."""
-        vals = [self._weight_mp(mp.mpf(l), mp.mpf(s), mp.mpf(t), mp.mpf(q), mp.mpf(eta), **p)
+        vals = [reference(lambda: float(self._weight_mp(*map(mp.mpf, (l, s, t, q, eta)), **p)),
+                          (l, s, t, q, eta) if self.reference_guard else ())
                 for l, s, t, q in zip(lam.flat, sigma.flat, tau.flat, Q.flat)]
-        return np.array([float(v) for v in vals]).reshape(lam.shape)
+        return np.array(vals, dtype=np.float64).reshape(lam.shape)
 
     def _log_variance_mp_array(self, lam, tau, Q, eta, sigma0, sigmaT, **p) -> np.ndarray:
-        """`_log_variance_mp` over broadcast arrays, element by element (see `_weight_mp_array`)."""
-        vals = [self._log_variance_mp(mp.mpf(l), mp.mpf(t), mp.mpf(q), mp.mpf(eta),
-                                      mp.mpf(sigma0), mp.mpf(sigmaT), **p)
-                for l, t, q in zip(lam.flat, tau.flat, Q.flat)]
-        return np.array([float(v) for v in vals]).reshape(lam.shape)
+        """`_log_variance_mp` over broadcast arrays, element by element (see `_weight_mp_array`);
+        closed forms are confirmed at a second precision, quadratures only get the guard digits."""
+        closed = self._lambdified("log_variance_mp", p) is not None
+        vals = []
+        for l, t, q in zip(lam.flat, tau.flat, Q.flat):
+            def value():
+                return float(self._log_variance_mp(*map(mp.mpf, (l, t, q, eta, sigma0, sigmaT)), **p))
+            inputs = (l, t, q, eta, sigma0, sigmaT) if self.reference_guard else ()
+            if closed:
+                vals.append(reference(value, inputs))
+            else:  # quadrature: the sum needs no guard digits, the closed-form integrand may
+                with integrand_guard(inputs):
+                    vals.append(value())
+        return np.array(vals, dtype=np.float64).reshape(lam.shape)
 
     def _lambdified(self, which: str, p: dict):
         key = (which, tuple(sorted(p.items())))
@@ -236,15 +254,23 @@ class Architecture:
                                 f"(got {Q.min():g}..{Q.max():g})")
         return Q
 
+    def check_domain(self, lam=None, sigma=None, tau=None, eta=None, sigma0=None, sigmaT=None):
+        """Refuse inputs outside `domain` (a sampling variable other than σ is checked by the family)."""
+        if self.sampling.variable is not S.sigma:
+            sigma = None
+        self.domain.check(self.name, lam=lam, sigma=sigma, tau=tau, eta=eta, sigma0=sigma0,
+                          sigmaT=sigmaT)
+
     def weight(self, lam, sigma, tau, Q=0.1, eta=1.0, dps=None, **params):
         """Per-mode gain ψ_k(σ, τ), broadcast over lam, sigma, tau (float64, or mpmath at `dps`)."""
-        p = self.resolve(params)
+        p, dps = self.resolve(params), None if dps is None else V.dps(dps)
         lam, sigma, tau = V.variances(lam), self.sampling.check_variable(sigma), V.times(tau)
         Q, eta = self.check_Q(Q), V.rate(eta)
+        self.check_domain(lam=lam, sigma=sigma, tau=tau, eta=eta)
         lam, sigma, tau, Q = V.broadcast(lam=lam, sigma=sigma, tau=tau, Q=Q)
         if dps is None:
             return np.asarray(self._weight(lam, sigma, tau, Q, eta, **p), dtype=np.float64)
-        with mp.workdps(V.dps(dps)):
+        with mp.workdps(dps):
             return self._weight_mp_array(lam, sigma, tau, Q, eta, **p)
 
     def generated_variance(self, lam, tau, Q=0.1, eta=1.0, sigma0=0.002, sigmaT=80.0, dps=None,
@@ -255,22 +281,24 @@ class Architecture:
     def log_generated_variance(self, lam, tau, Q=0.1, eta=1.0, sigma0=0.002, sigmaT=80.0, dps=None,
                                **params):
         """ln λ̃_k(τ); see `generated_variance`."""
-        p = self.resolve(params)
+        p, dps = self.resolve(params), None if dps is None else V.dps(dps)
         lam, tau = V.variances(lam), V.times(tau)
         Q, eta = self.check_Q(Q), V.rate(eta)
         sigma0, sigmaT = V.sampling_range(sigma0, sigmaT)
+        self.check_domain(lam=lam, tau=tau, eta=eta, sigma0=sigma0, sigmaT=sigmaT)
         if dps is None:  # un-broadcast inputs: terms that depend on τ alone are computed once per τ
             shape = V.broadcast(lam=lam, tau=tau, Q=Q)[0].shape
             out = self._log_variance(lam, tau, Q if Q.ndim else float(Q), eta, sigma0, sigmaT, **p)
             return np.broadcast_to(np.asarray(out, dtype=np.float64), shape).copy()
         lam, tau, Q = V.broadcast(lam=lam, tau=tau, Q=Q)
-        with mp.workdps(V.dps(dps)):
+        with mp.workdps(dps):
             return self._log_variance_mp_array(lam, tau, Q, eta, sigma0, sigmaT, **p)
 
     def initial_variance(self, Q=0.1, sigma0=0.002, sigmaT=80.0):
         """v₀ = λ̃ at τ = 0, exact (the emergence baseline of THEORY §4.1)."""
         Q = self.check_Q(Q)
         sigma0, sigmaT = V.sampling_range(sigma0, sigmaT)
+        self.check_domain(sigma0=sigma0, sigmaT=sigmaT)
         return np.exp(self.sampling.initial_log_variance(Q, sigma0, sigmaT))
 
     def note_on_Q(self, Q) -> str | None:

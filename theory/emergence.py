@@ -36,6 +36,13 @@ def _first_crossing(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.argmax(hit, axis=-1), found
 
 
+def _scan_options(arch, tau_range, grid) -> tuple:
+    """(τ_min, τ_max) with 0 < τ_min < τ_max inside the architecture's τ range, and grid ≥ 2 points."""
+    tau_range = V.interval("tau_range", tau_range)
+    arch.check_domain(tau=np.array(tau_range))
+    return tau_range, V.count("grid", grid, lo=2, hi=100_000)
+
+
 def _log_var_rows(arch, lam_rows, q_rows, tau_rows, eta, sigma0, sigmaT, params) -> np.ndarray:
     """ln λ̃ for rows of modes, mode j of row r at each time tau_rows[r, j, t] → (rows, n, times).
 
@@ -63,9 +70,9 @@ def emergence_time(arch, lam, criterion: str = "geometric", Q=0.1, eta=1.0, sigm
     missed. For a coupled architecture the last axis of `lam` is one whole spectrum.
     """
     arch = get(arch)
+    threshold(1.0, 2.0, criterion)  # refuses an unknown criterion before any work
+    tau_range, grid = _scan_options(arch, tau_range, grid)
     lam = np.atleast_1d(V.variances(lam))
-    tau_range = V.interval("tau_range", tau_range)
-    grid = V.count("grid", grid, lo=2, hi=100_000)
     Qb = V.broadcast_to("Q", arch.check_Q(Q), lam.shape)
     v0 = np.broadcast_to(arch.initial_variance(Qb, sigma0, sigmaT), lam.shape)
     width = lam.shape[-1] if arch.coupled else 1

@@ -40,17 +40,29 @@ def _fit(lam: np.ndarray, tau: np.ndarray, confidence: float) -> Fit:
                float(np.exp(res.intercept)))
 
 
+def _check_options(gray_zone, confidence) -> tuple:
+    confidence = V.scalar("confidence", confidence, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+    zone = V.interval("gray_zone", gray_zone)
+    return zone, confidence
+
+
 def fit_exponent(lam, tau_star, v0=None, gray_zone=GRAY_ZONE, confidence: float = 0.95) -> dict:
     """Fit α separately for increasing (v₀ < λ) and decreasing modes, excluding NaN τ* and the gray
-    zone v₀/λ ∈ gray_zone. Returns {"increasing": Fit, "decreasing": Fit} (or {"all": Fit} without v₀)."""
-    lam = np.asarray(lam, dtype=float)
-    tau = np.asarray(tau_star, dtype=float)
+    zone v₀/λ ∈ gray_zone. Returns {"increasing": Fit, "decreasing": Fit} (or {"all": Fit} without v₀).
+
+    λ and v₀ must be finite and positive, τ* positive or NaN (never crossed), with lam and tau_star
+    of the same shape (v₀ broadcasts to it), 0 < confidence < 1; anything else raises SpecbiasError."""
+    gray_zone, confidence = _check_options(gray_zone, confidence)
+    lam = V.variances(lam)
+    tau = V.as_array("emergence times (tau_star)", tau_star, positive=True, allow_nan=True)
     V.same_shape(lam=lam, tau_star=tau)
+    if v0 is not None:
+        v0 = V.broadcast_to("v0", V.as_array("initial variance (v0)", v0, positive=True), lam.shape)
     lam, tau = lam.reshape(-1), tau.reshape(-1)
-    ok = np.isfinite(tau) & (tau > 0)
+    ok = np.isfinite(tau)
     if v0 is None:
         return {"all": _fit(lam[ok], tau[ok], confidence)}
-    ratio = V.broadcast(v0=np.asarray(v0, dtype=float), lam=lam)[0] / lam
+    ratio = v0.reshape(-1) / lam
     outside = (ratio <= gray_zone[0]) | (ratio >= gray_zone[1])
     return {name: _fit(lam[ok & outside & sel], tau[ok & outside & sel], confidence)
             for name, sel in (("increasing", ratio < 1), ("decreasing", ratio > 1))}

@@ -29,8 +29,10 @@ def _plain(value):
     return value
 
 
-def as_array(name: str, value, *, positive: bool = False, nonneg: bool = False) -> np.ndarray:
-    """Return `value` as a float64 array after checking it is real, finite (and its sign)."""
+def as_array(name: str, value, *, positive: bool = False, nonneg: bool = False,
+             allow_nan: bool = False) -> np.ndarray:
+    """Return `value` as a float64 array after checking it is real, finite or, with `allow_nan`, NaN
+    (and the sign of the other entries)."""
     value = _plain(value)
     try:
         raw = np.asarray(value)
@@ -45,12 +47,12 @@ def as_array(name: str, value, *, positive: bool = False, nonneg: bool = False) 
         raise SpecbiasError(f"{name} must be numeric, got {_short(value)}") from exc
     if arr.size == 0:
         raise SpecbiasError(f"{name} is empty")
-    if not np.all(np.isfinite(arr)):
-        raise SpecbiasError(f"{name} contains NaN or infinite values")
+    if not np.all(np.isfinite(arr) | (allow_nan & np.isnan(arr))):
+        raise SpecbiasError(f"{name} contains {'infinite' if allow_nan else 'NaN or infinite'} values")
     if positive and np.any(arr <= 0):
-        raise SpecbiasError(f"{name} must be > 0 (smallest given: {arr.min():g})")
+        raise SpecbiasError(f"{name} must be > 0 (smallest given: {np.nanmin(arr):g})")
     if nonneg and np.any(arr < 0):
-        raise SpecbiasError(f"{name} must be >= 0 (smallest given: {arr.min():g})")
+        raise SpecbiasError(f"{name} must be >= 0 (smallest given: {np.nanmin(arr):g})")
     return arr
 
 

@@ -19,6 +19,7 @@ from scipy import special
 from .. import derive as D
 from .. import symbols as S
 from ..arch import Architecture
+from ..domain import Domain
 
 
 #: Ranges of the fitted α in τ* ∝ λ^{−α} for λ ∈ [1e−3, 1e2], η = 1, σ0 = 0.002, σT = 80. λ̃ depends on
@@ -56,11 +57,16 @@ def _shares(lam, tau, Q, eta, m):
     """A = (1−Q)E/(Q+(1−Q)E), its complement 1 − A = Q/(Q+(1−Q)E), and c = (1 − E)(1 − A)/λ.
 
     Written as A = expit(−r), r = logit Q + mηλτ, so that Q = 0, Q = 1 and an underflowing E are
-    all exact (no 0/0); c makes λE + Q(1−E)(λ+σ²) = λ(Q + (1−Q)E)(1 + cσ²) (Prop. 5.1, §3.3)."""
-    x = m * eta * lam * tau
-    r = special.logit(Q) + x
+    all exact (no 0/0); c makes λE + Q(1−E)(λ+σ²) = λ(Q + (1−Q)E)(1 + cσ²) (Prop. 5.1, §3.3).
+    x = m(ητ)λ may overflow to +inf (E = 0, exact); ητ first so that τ = 0 gives x = 0, never 0·inf;
+    c = mητ(1 − A)φ(x), φ(x) = (1 − e^{−x})/x, never divides an underflowed x by λ (λ = 1e−300)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        rate = m * (eta * tau)
+        x = rate * lam
+        r = np.where(Q == 0, -np.inf, special.logit(Q) + x)  # Q = 0 stays 0 even where x = inf
+        phi = np.divide(-np.expm1(-x), x, out=np.ones(np.shape(x)), where=x > 0)
     A, keep = special.expit(-r), special.expit(r)
-    return A, keep, -np.expm1(-x) * keep / lam
+    return A, keep, rate * keep * phi
 
 
 def weight(lam, sigma, tau, Q, eta, m) -> np.ndarray:
@@ -96,6 +102,9 @@ class LogisticArchitecture(Architecture):
     rate: int = 8
     q_range = (0.0, 1.0)
     q_fixed_points = (0.0,)  # ψ ≡ 0 solves the ODE: nothing is learned (§2.3)
+    domain = Domain(lam=(1e-300, 1e300), reason=(
+        "the stable form ψ = (1 − A)/(1 + cσ²), c = (1 − e^{−x})(1 − A)/λ ≤ mητ, never forms K or "
+        "λ + σ², so λ may span the float64 range; cσ_T² ≤ 8·1e50·1e100·1e100 stays finite"))
 
     def solution(self, **p):
         return solution(self.rate)

@@ -110,8 +110,9 @@ class LinearMean(Architecture):
 
     def check_params(self, p):
         m = p["m"]
-        if isinstance(m, bool) or not isinstance(m, (int, float)) or not np.isfinite(m):
-            raise SpecbiasError(f"linear_mean: the mean m must be a finite number (got {m!r})")
+        if isinstance(m, bool) or not isinstance(m, (int, float)) or not abs(m) <= 1e50:
+            raise SpecbiasError(f"linear_mean: the mean m must be a finite number with |m| <= 1e50, so "
+                                f"that m² stays within the λ range [1e-100, 1e100] (got {m!r})")
 
     # ---- symbolic declaration: θ = (w, b), the weight's ODE carries the bias ---------------------
     def theta(self, **p):

@@ -29,6 +29,7 @@ from .. import symbols as S
 from .. import validate as V
 from ..arch import Architecture, Law
 from ..checks import check_fixed_point
+from ..domain import Domain, reference
 from ..errors import SpecbiasError
 from ..registry import register
 from .circulant import ARCH as CIRCULANT
@@ -65,8 +66,13 @@ def patch_covariance(spectrum, K: int) -> np.ndarray:
 
 
 def decompose(spectrum, K: int):
-    """ν (…, K) eigenvalues of Σ_patch and mixing weights c (…, K, N): γ_k = Σ_j c_jk ψ_j."""
+    """ν (…, K) eigenvalues of Σ_patch and mixing weights c (…, K, N): γ_k = Σ_j c_jk ψ_j.
+
+    Σ_patch is a compression of the circulant with eigenvalues λ_k, so (Cauchy interlacing) every ν
+    lies in [min λ, max λ]; eigh's absolute error eps·max λ can push a tiny ν out of it, even below
+    0 on spectra spanning ≳ 1e16 (then ln λ̃ was NaN), so ν is clipped back into that interval."""
     nu, vec = np.linalg.eigh(patch_covariance(spectrum, K))
+    nu = np.clip(nu, spectrum.min(axis=-1, keepdims=True), spectrum.max(axis=-1, keepdims=True))
     n = spectrum.shape[-1]
     m = np.arange(K) - K // 2
     cos = np.cos(2.0 * np.pi * np.outer(m, np.arange(n)) / n)  # (m, k)
@@ -114,6 +120,10 @@ class PatchConv(Architecture):
         "every Fourier gain mixes the K patch eigenmodes (rates 2Nη(σ² + ν_j)), so on a spectrum that "
         "is not smooth at the patch scale a smaller Σ̃_kk can emerge first, or never reach its "
         "threshold; only K = N (circulant) guarantees the order")
+    domain = Domain(span=1e12, reason=(
+        "eigh's absolute error eps·λ_max gives the small patch eigenvalues ν a relative error that "
+        "grows with λ_max/λ_min: float64 vs 50-digit mpmath, ln λ̃ differs by ≤ 7e−12 at span 1e10 "
+        "and 4e−10 at 1e14 (measured), so spans are capped at 1e12; λ, σ, τ, η as the one-layer model"))
     law = Law("departs", "2Nη(σ² + ν_j) along the eigenvectors ν_j of Σ_patch", {},
               "K < N: the converged λ̃_k = Π_j ν_j^{c_jk} (σ_0 → 0, σ_T → ∞) differs from Σ̃_kk")
 
@@ -195,14 +205,23 @@ class PatchConv(Architecture):
 
     def _weight_mp_array(self, lam, sigma, tau, Q, eta, K=5, **p):
         _one_gain(Q)
-        return self._mix_mp(lambda nu, s, t, q, rate: LINEAR._weight_mp(nu, s, t, q, rate),
-                            lam, (sigma, tau, Q), eta, K)
+        return reference(lambda: self._mix_mp(lambda nu, s, t, q, rate: LINEAR._weight_mp(nu, s, t, q, rate),
+                                               lam, (sigma, tau, Q), eta, K),
+                         _extremes(lam, sigma, tau, Q, eta))
 
     def _log_variance_mp_array(self, lam, tau, Q, eta, sigma0, sigmaT, K=5, **p):
-        s0, sT = mp.mpf(sigma0), mp.mpf(sigmaT)
         _one_gain(Q)
-        return self._mix_mp(lambda nu, t, q, rate: LINEAR._log_variance_mp(nu, t, q, rate, s0, sT),
-                            lam, (tau, Q), eta, K)
+
+        def per_mode(nu, t, q, rate):
+            return LINEAR._log_variance_mp(nu, t, q, rate, mp.mpf(sigma0), mp.mpf(sigmaT))
+        return reference(lambda: self._mix_mp(per_mode, lam, (tau, Q), eta, K),
+                         _extremes(lam, tau, Q, eta, sigma0, sigmaT))
+
+
+def _extremes(*arrays) -> list:
+    """Smallest and largest value of each input: what sets the guard digits of the reference (a wide
+    spectrum needs ≈ log10(span) more digits, as the decomposition's small ν cancel)."""
+    return [f(np.asarray(a)) for a in arrays for f in (np.min, np.max)]
 
 
 def converged_variance(spectrum, K: int, sigma0: float = 0.002, sigmaT: float = 80.0) -> np.ndarray:
