@@ -146,3 +146,30 @@ def test_logistic_reference_at_tiny_variance(name):
     assert float(arch.log_generated_variance(1e-300, 1.0)) == pytest.approx(ref, rel=1e-12)
     assert float(arch.weight(1e-300, 1e50, 1e-100, Q=1.0, eta=1e50)) == pytest.approx(
         1 / (arch.rate * 1e-100 * 1e50 * 1e100), rel=1e-12)  # K/(1 − E) → 1/(mητσ²): E underflowed
+
+
+class _RoundsAtTheTop(theory.get("linear").__class__):
+    """A float64 path that silently loses digits near the top of its declared λ range (float32)."""
+
+    name = "rounds_at_the_top"
+
+    def _weight(self, lam, sigma, tau, Q, eta, **p):
+        w = super()._weight(lam, sigma, tau, Q, eta, **p)
+        return np.where(lam > 1e50, np.float32(w), w)
+
+    def _log_variance(self, lam, tau, Q, eta, sigma0, sigmaT, **p):
+        lv = super()._log_variance(lam, tau, Q, eta, sigma0, sigmaT, **p)
+        return np.where(lam > 1e50, np.float32(lv), lv)
+
+
+def test_range_edge_property_catches_a_path_that_is_wrong_at_the_edge():
+    from verify.properties import run_property
+
+    theory.register(_RoundsAtTheTop())
+    try:
+        wrong = run_property("rounds_at_the_top", "float64-vs-mpmath-range-edges", "ci")
+        right = run_property("linear", "float64-vs-mpmath-range-edges", "ci")
+    finally:
+        theory.unregister("rounds_at_the_top")
+    assert not wrong.ok and "mpmath" in wrong.message
+    assert right.ok, right.message

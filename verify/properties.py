@@ -75,20 +75,34 @@ def _derivation(arch):
     return derivation_checks_pass
 
 
+def _float64_matches_mpmath(arch, lam, x, tau, Q, eta=1.0) -> None:
+    """ln λ̃ and ψ from the float64 path equal the 30-digit mpmath reference (finite, within tolerance)."""
+    t = tol("float64-vs-mpmath")
+    fast, ref = (arch.log_generated_variance(lam, tau, Q=Q, eta=eta, dps=d) for d in (None, 30))
+    assert np.all(np.isfinite(fast)) and _ln_error(fast, ref) <= t.rel, \
+        f"ln λ̃ float64 {fast} vs mpmath {ref} ({t.reason})"
+    w, w_ref = (arch.weight(lam, x, tau, Q=Q, eta=eta, dps=d) for d in (None, 30))
+    assert np.allclose(w, w_ref, rtol=t.rel, atol=1e-14), f"ψ float64 {w} vs mpmath {w_ref}"
+
+
 @prop("float64-vs-mpmath", max_examples=8)
 def _mpmath(arch):
     @given(lam=st.lists(vs.variances(), min_size=3, max_size=3), tau=vs.times(),
            x=vs.log_uniform(1e-3, 1e2), data=st.data())
     def float64_equals_mpmath(lam, tau, x, data):
         Q = data.draw(vs.gains(arch.name), label="Q")
-        lam = arch.as_spectrum(lam)
-        t = tol("float64-vs-mpmath")
-        fast, ref = (arch.log_generated_variance(lam, tau, Q=Q, dps=d) for d in (None, 30))
-        assert _ln_error(fast, ref) <= t.rel, f"ln λ̃ float64 {fast} vs mpmath {ref} ({t.reason})"
-        x = min(x, 1.0) if arch.sampling is not DENOISER else x
-        w, w_ref = (arch.weight(lam, x, tau, Q=Q, dps=d) for d in (None, 30))
-        assert np.allclose(w, w_ref, rtol=t.rel, atol=1e-14), f"ψ float64 {w} vs mpmath {w_ref}"
+        _float64_matches_mpmath(arch, arch.as_spectrum(lam), min(x, 1.0) if arch.sampling is not DENOISER
+                                else x, tau, Q)
     return float64_equals_mpmath
+
+
+@prop("float64-vs-mpmath-range-edges", max_examples=4)
+def _mpmath_edges(arch):
+    @given(point=vs.domain_points(arch))
+    def float64_equals_mpmath_over_the_declared_range(point):
+        lam, x, tau, eta, Q = point
+        _float64_matches_mpmath(arch, lam, x, tau, Q, eta)
+    return float64_equals_mpmath_over_the_declared_range
 
 
 def quad_log_variance(arch, lam, k: int, tau: float, Q: float) -> float:

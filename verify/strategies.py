@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 import theory
 from theory.emergence import CRITERIA
+from theory.sampling import DENOISER
 
 LAM_RANGE = (1e-4, 1e3)
 TAU_RANGE = (1e-5, 1e4)
@@ -29,6 +30,32 @@ def gains(arch="linear") -> st.SearchStrategy[float]:
     lo, hi = theory.get(arch).q_range
     fixed = theory.get(arch).q_fixed_points
     return st.floats(lo, hi).filter(lambda q: all(abs(q - f) > 1e-3 for f in fixed))
+
+
+def edge_values(lo: float, hi: float) -> st.SearchStrategy[float]:
+    """Values of a declared range [lo, hi], its two ends drawn often (log-uniform inside; a lower
+    end of 0 is drawn as 0 and the inside starts at 1e−300)."""
+    return st.one_of(st.sampled_from([lo, hi]), log_uniform(max(lo, 1e-300), hi))
+
+
+@st.composite
+def domain_points(draw, arch, modes: int = 3):
+    """(lam, x, tau, eta, Q) across an architecture's declared `domain`, edges included: `modes`
+    variances (squeezed into the declared span, then made a spectrum), the weight's second argument
+    (σ, or the flow time t ∈ [0, 1]), τ, η and a valid Q."""
+    dom = arch.domain
+    lam = np.array([draw(edge_values(*dom.lam), label="lam") for _ in range(modes)])
+    log_lam = np.log(lam)
+    width = np.ptp(log_lam)
+    if width > np.log(dom.span):  # keep the smallest and rescale the others' logs into the span
+        lam = np.clip(np.exp(log_lam.min() + (log_lam - log_lam.min()) * np.log(dom.span) / width),
+                      *dom.lam)  # exp(ln x) may round just outside the range
+    flow = arch.sampling is not DENOISER
+    x = draw(st.sampled_from([0.0, 1.0]) | st.floats(0.0, 1.0), label="t") if flow \
+        else draw(edge_values(*dom.sigma), label="sigma")
+    tau = draw(edge_values(*dom.tau), label="tau")
+    eta = draw(edge_values(*dom.eta), label="eta")
+    return arch.as_spectrum(lam), x, tau, eta, draw(gains(arch.name), label="Q")
 
 
 def rates() -> st.SearchStrategy[float]:
