@@ -109,23 +109,6 @@ def run_dask(todo, store, client, progress=None) -> None:
             progress.update(rec, running)
 
 
-def _plugin_base():
-    from distributed.diagnostics.plugin import WorkerPlugin
-
-    return WorkerPlugin
-
-
-class OneThread(_plugin_base()):
-    """Worker plugin: torch on one CPU thread per worker (each worker runs one run at a time)."""
-
-    name = "specbias-one-thread"
-
-    def setup(self, worker):
-        import torch
-
-        torch.set_num_threads(1)
-
-
 @contextlib.contextmanager
 def client_for(scheduler: str | None = None, workers: int | None = None):
     """A Dask client: connected to `scheduler` (an address), or to a new LocalCluster of `workers`
@@ -140,6 +123,8 @@ def client_for(scheduler: str | None = None, workers: int | None = None):
                                silence_logs=logging.ERROR)
         client = Client(cluster)
     try:
+        from .plugin import OneThread
+
         client.register_plugin(OneThread(), name=OneThread.name)
         yield client
     finally:
