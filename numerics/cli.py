@@ -13,6 +13,7 @@ from theory.output import dumps
 
 from . import budget
 from . import data as datasets
+from .cli_nets import add_network_args, cmd_train_network
 from .models import check_options, default_sigmas, default_ts
 from .train import default_taus, train
 
@@ -21,7 +22,8 @@ DATA = datasets.SPECTRA + ("stationary", "modulated") + datasets.REAL
 #: the fixed dimension of each real data set (patches: d = P², any square)
 FIXED_D = {"digits": 64, "lfw": 625}
 BETA_SPECTRA = ("powerlaw", "stationary", "modulated")
-DEFAULTS = {"d": 32, "checkpoints": 33, "sigma0": 0.002, "sigmaT": 80.0, "step_fraction": 0.02}
+DEFAULTS = {"d": 32, "checkpoints": 33, "sigma0": 0.002, "sigmaT": 80.0, "step_fraction": 0.02,
+            "optimizer": "gd", "dtype": "float64"}  # networks (--model): numerics.cli_nets
 
 
 def _spectrum(arch, args) -> str:
@@ -36,7 +38,7 @@ def check_options_apply(arch, args) -> None:
         ("--sigma0", args.sigma0, flow, f"{arch.name} trains on flow times t, not noise levels"),
         ("--sigmaT", args.sigmaT, flow, f"{arch.name} trains on flow times t, not noise levels"),
         ("--batch", args.batch, args.mode == "population", "population mode uses the exact expected loss"),
-        ("--lr", args.lr, args.optimizer == "gd", "it is Adam's learning rate (gradient descent uses h)"),
+        ("--lr", args.lr, _value(args, "optimizer") == "gd", "it is Adam's learning rate (gradient descent uses h)"),
         ("--scale", args.scale, args.init == "aligned", "it is the std of --init random"),
         ("--checkpoints", args.checkpoints, args.taus is not None, "--taus gives the checkpoints"),
         ("--tau-max", args.tau_max, args.taus is not None or args.steps is not None,
@@ -105,6 +107,8 @@ def compare(run) -> dict:
 
 
 def cmd_train(args) -> int:
+    if args.model:
+        return cmd_train_network(args)
     arch = theory.get(args.arch)
     check_options_apply(arch, args)
     params = parse_params(args.param)
@@ -114,13 +118,13 @@ def cmd_train(args) -> int:
     data = build_data(arch, args)
     run = train(arch, data, mode=args.mode, taus=taus, steps=args.steps,
                 n_checkpoints=_value(args, "checkpoints"), h=args.h,
-                step_fraction=_value(args, "step_fraction"), optimizer=args.optimizer,
+                step_fraction=_value(args, "step_fraction"), optimizer=_value(args, "optimizer"),
                 lr=args.lr, batch=args.batch, init=args.init, Q=args.Q,
                 eta=args.eta, params=params, model_kwargs=parse_params(args.model_param),
-                scale=args.scale, device=args.device, dtype=DTYPES[args.dtype],
+                scale=args.scale, device=args.device, dtype=DTYPES[_value(args, "dtype")],
                 keep_weights=args.keep_weights, progress=not (args.no_progress or args.json),
                 seed=args.seed, allow_large=args.force, **grid)
-    cmp = compare(run) if args.optimizer == "gd" else {"available": False, "reason": "Adam is not gradient flow"}
+    cmp = compare(run) if _value(args, "optimizer") == "gd" else {"available": False, "reason": "Adam is not gradient flow"}
     if args.out:
         run.meta["theory_comparison"] = cmp
         run.save(args.out)
@@ -158,11 +162,13 @@ def add_parsers(sub) -> None:
                         "(default: lognormal; stationary for convolutions)")
     p.add_argument("--beta", type=T.real, default=None, help="power-law exponent (powerlaw, stationary, modulated)")
     p.add_argument("--mode", choices=["population", "samples"], default="population")
-    p.add_argument("--optimizer", choices=["gd", "adam"], default="gd")
+    p.add_argument("--optimizer", choices=["gd", "adam"], default=None,
+                   help="gd (default) or adam; networks (--model) default to their protocol's")
     p.add_argument("--lr", type=T.positive, default=None, help="Adam learning rate (default 1e-3)")
     p.add_argument("--batch", type=T.count(hi=10**7), default=None, help="samples mode: minibatch size")
     p.add_argument("--device", type=T.device, default="auto", help="auto, cpu, cuda or cuda:N")
-    p.add_argument("--dtype", choices=list(DTYPES), default="float64")
+    p.add_argument("--dtype", choices=list(DTYPES), default=None,
+                   help="float64 (default; networks: float32)")
     grid = p.add_mutually_exclusive_group()
     grid.add_argument("--steps", type=T.count(hi=10**15), default=None,
                       help="run N steps with one step size for all levels")
@@ -191,4 +197,5 @@ def add_parsers(sub) -> None:
                    help="train even where the memory or step estimate says it will not fit or finish")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_network_args(p)
     p.set_defaults(func=cmd_train)

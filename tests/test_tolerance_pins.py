@@ -28,6 +28,9 @@ UNPINNED = {
     "convergence-order": "pre-asymptotic shift of an observed order, measured < 0.1",
     "aligned-identity": "float64 rounding through ≤ 1e4 matrix products, measured",
     "exact-identity": "float64 rounding plus eigh's eps·λ_max at condition 1e7, measured ≤ 2e−11",
+    "secretly-linear": "minibatch-gradient noise of a trained per-level table, measured on two seeds",
+    "nonlinear-exponent-band": "a declared acceptance band (the paper's own spread of MLP slopes), not a "
+                               "numerical error: nothing to derive",
 }
 
 

@@ -60,7 +60,7 @@ def add_parsers(sub) -> None:
     size.add_argument("--quick", action="store_true", help="smaller sizes, for a first look")
     size.add_argument("--full", action="store_true", help="train at d = 64 and check samples mode")
     size.add_argument("--preset", metavar="NAME", help="a named preset: default, quick, full, or a report of its "
-                      "own (spiked: the second paper's)")
+                      "own (spiked: the second paper's; nonlinear: networks trained like the first paper's)")
     p.add_argument("--arch", nargs="+", help="architectures (default: all registered)")
     p.add_argument("--module", action="append", metavar="PATH", help="load an architecture module first")
     p.add_argument("--name", type=T.name, help="report folder name under --out (default: the preset's name); "

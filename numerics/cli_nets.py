@@ -1,0 +1,105 @@
+"""`specbias train --model NAME`: train a σ-conditioned network (numerics.models.nets) under a protocol
+(numerics.edm) with CRN checkpoint measurement (numerics.train_net), then fit the emergence exponents
+and classify against the linear theory (verify.nonlinear)."""
+from __future__ import annotations
+
+import json
+
+from theory.errors import SpecbiasError
+
+from . import data as datasets
+from . import edm
+from .models.nets import available_nets, net_options
+
+
+def network_options(args) -> dict:
+    """The network options given on the command line that the chosen network takes."""
+    given = {"width": args.width, "depth": args.depth, "kernel": args.kernel,
+             "channels": None if args.channels is None else (
+                 args.channels[0] if args.model == "convnet" else tuple(args.channels))}
+    valid = net_options(args.model)
+    bad = [k for k, v in given.items() if v is not None and k not in valid]
+    if bad:
+        raise SpecbiasError(f"--{bad[0]} does not apply to network {args.model!r} (its options: {', '.join(valid)})")
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def network_data(args):
+    """--spectrum (default lognormal) at --d, optionally as a finite set of --n-train Gaussian draws."""
+    from .train_net import finite_set
+
+    ds = datasets.load(args.spectrum or "lognormal", 32 if args.d is None else args.d, beta=args.beta,
+                       seed=args.seed)
+    return finite_set(ds, args.n_train, args.seed) if args.n_train else ds
+
+
+def cmd_train_network(args) -> int:
+    from verify import nonlinear as NL
+
+    from .train_net import train_net
+
+    if args.taus is not None:
+        raise SpecbiasError("networks train for --steps optimiser steps (τ = steps × lr); --taus does not apply")
+    ds = network_data(args)
+    optimizer = {"gd": "sgd"}.get(args.optimizer, args.optimizer)  # None: the protocol's
+    proto = edm.protocol(args.protocol, lr=args.lr, batch=args.batch, optimizer=optimizer,
+                         precond=args.precond, weight=args.weight)
+    bases = ("eigen", "fourier") if len(ds.shape) == 1 and args.fourier else ("eigen",)
+    run = train_net(args.model, ds, proto, steps=args.steps or 2000, checkpoints=args.checkpoints or 30,
+                    net_options=network_options(args), n_samples=args.samples, heun_steps=args.heun_steps,
+                    bases=bases, bootstrap=args.bootstrap, final_denoise=args.final_denoise, seed=args.seed,
+                    dtype=args.dtype or "float32", device=args.device, out=args.out,
+                    progress=not (args.no_progress or args.json))
+    result = summarise(run, NL)
+    if args.json:
+        print(json.dumps({"meta": run.summary(), "result": result, "out": args.out}, default=str))
+        return 0
+    m = run.meta
+    print(f"{args.model}: {m['parameters']:,} parameters on {m['data']['name']} (d = {ds.d}), protocol "
+          f"{m['protocol']['name']} ({m['protocol']['optimizer']}, lr {m['protocol']['lr']:g}, "
+          f"batch {m['protocol']['batch']}), {m['dtype']} on {m['device']}")
+    print(f"checkpoints: {run.tau.size} (τ = steps × lr up to {run.tau[-1]:g}); sampler: "
+          f"{m['sampler']['n_samples']} samples × {m['sampler']['heun_steps']} Heun steps (CRN); "
+          f"train {m['train_s']:.1f} s, sample {m['sample_s']:.1f} s")
+    for crit, row in result["fits"].items():
+        f = row["increasing"]
+        print(f"  {crit:>10}: α = {f['alpha']:.3f}, 95% CI [{f['ci'][0]:.3f}, {f['ci'][1]:.3f}] "
+              f"(fit [{f['ci_fit'][0]:.3f}, {f['ci_fit'][1]:.3f}], Monte Carlo [{f['ci_mc'][0]:.3f}, "
+              f"{f['ci_mc'][1]:.3f}]), N = {f['n']} increasing modes")
+    print(f"linear theory at Q = {result['Q_effective']:.3f} (same τ = 0 variance): classification "
+          f"{result['classification']!r}: {result['reason']}")
+    if args.out:
+        print(f"saved to {args.out}/run.npz and run.json")
+    return 0
+
+
+def summarise(run, NL) -> dict:
+    em = NL.emergence(run)
+    cmp = NL.compare(run, em=em)
+    flag = cmp["flag"]
+    return {"fits": {c: {d: f.as_dict() for d, f in e["fits"].items()} for c, e in em.items()},
+            "Q_effective": cmp["Q_effective"], "classification": flag.classification, "reason": flag.reason,
+            "time_scale": cmp["time_scale"], "exponent_range": cmp["exponent_range"],
+            "simultaneity": getattr(flag, "simultaneity", float("nan"))}
+
+
+def add_network_args(p) -> None:
+    """The network options of `specbias train` (used with --model)."""
+    g = p.add_argument_group("networks (--model)")
+    g.add_argument("--model", choices=available_nets(), default=None,
+                   help="train a σ-conditioned network instead of an architecture's affine model")
+    g.add_argument("--protocol", choices=sorted(edm.PROTOCOLS), default="edm",
+                   help="edm (paper: log-normal σ, EDM weight and preconditioning, Adam) or theory "
+                        "(σ grid, balanced weight, plain SGD)")
+    g.add_argument("--precond", choices=edm.PRECONDITIONINGS, default=None, help="override the protocol's")
+    g.add_argument("--weight", choices=edm.WEIGHTS, default=None, help="override the protocol's loss weight")
+    g.add_argument("--width", type=int, default=None, help="MLP width")
+    g.add_argument("--depth", type=int, default=None, help="MLP blocks / conv-stack layers")
+    g.add_argument("--kernel", type=int, default=None, help="convolution kernel size (odd)")
+    g.add_argument("--channels", type=int, nargs="+", default=None, help="U-Net channels per resolution")
+    g.add_argument("--samples", type=int, default=2000, help="generated samples per checkpoint (CRN)")
+    g.add_argument("--heun-steps", type=int, default=20, help="Heun steps of the EDM sampler (default 20)")
+    g.add_argument("--bootstrap", type=int, default=200, help="bootstrap replicates for the Monte-Carlo CI")
+    g.add_argument("--final-denoise", action="store_true", help="EDM's closing Euler step to σ = 0")
+    g.add_argument("--n-train", type=int, default=None, help="finite training set of n Gaussian draws")
+    g.add_argument("--fourier", action="store_true", help="also measure along Fourier modes (1-D signals)")

@@ -1,0 +1,146 @@
+"""Emergence, exponents and the comparison with the linear theory for trained networks
+(numerics.train_net runs).
+
+- Emergence (THEORY §4.1) per mode and criterion from the CRN checkpoint variances, with the network's
+  own τ = 0 variance v₀ (measured before any step) per mode, gray zone v₀/λ ∈ (0.5, 2) excluded, by
+  theory.emergence_from_checkpoints (log–log interpolation, no smoothing); fits by theory.fit_exponent.
+- The exponent's uncertainty has two parts: the regression CI (scatter of the modes about the line)
+  and the Monte-Carlo error of the variance estimates, from the bootstrap replicates the sampler
+  recorded (resampled generated samples, the same resampling at every checkpoint): every replicate is
+  re-crossed and re-fitted. `ci` combines both half-widths in quadrature; both parts are reported.
+- Comparison: the one-layer linear theory on the same spectrum at the Q whose exact τ = 0 variance
+  σ_0^{2(1−Q)} σ_T^{2Q} (THEORY §3.2) equals the network's median measured v₀ (`q_effective`); then the
+  departure classifier of the linear architectures (verify.departure.classify) with that reference.
+  The network's clock is steps × lr; under Adam (EDM protocol) it is not the theory's ητ, so a
+  "different constant" is expected there and the time-scale factor is reported with its CI.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from types import SimpleNamespace
+
+import numpy as np
+
+import theory
+from theory.emergence import CRITERIA, emergence_from_checkpoints
+from theory.fit import GRAY_ZONE
+
+from . import departure
+from .tolerances import tol
+
+CONFIDENCE = 0.95
+
+
+@dataclass
+class NetFit:
+    """α of τ* = aλ^{−α} for one direction: point fit, regression CI, Monte-Carlo CI, combined CI."""
+
+    alpha: float
+    ci: tuple
+    ci_fit: tuple
+    ci_mc: tuple
+    r2: float
+    n: int
+    a: float
+    mc_replicates: int  # bootstrap replicates with a finite α
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _half(ci) -> float:
+    return 0.5 * (ci[1] - ci[0])
+
+
+def _combine(point, boot: np.ndarray) -> NetFit:
+    ok = np.isfinite(boot)
+    q = (1 - CONFIDENCE) / 2
+    ci_mc = tuple(float(v) for v in np.quantile(boot[ok], [q, 1 - q])) if ok.sum() >= 10 else (np.nan, np.nan)
+    half = np.hypot(_half(point.ci), _half(ci_mc))
+    return NetFit(point.alpha, (point.alpha - half, point.alpha + half), tuple(point.ci), ci_mc, point.r2,
+                  point.n, point.a, int(ok.sum()))
+
+
+def series(run, basis: str = "eigen"):
+    """(τ [J], variances [J, k], bootstrap replicates [J, B, k], λ [k]) of a network run."""
+    return (np.asarray(run.tau, float), np.asarray(run.arrays[f"var_{basis}"], float),
+            np.asarray(run.arrays[f"var_boot_{basis}"], float), np.asarray(run.arrays[f"lam_{basis}"], float))
+
+
+def emergence(run, basis: str = "eigen", criteria=CRITERIA, gray_zone=GRAY_ZONE) -> dict:
+    """Per criterion: τ* per mode, its bootstrap replicates, v₀, and NetFit per direction."""
+    tau, var, boot, lam = series(run, basis)
+    if tau.size < 2 or tau[0] != 0:
+        raise theory.SpecbiasError("a network run needs its τ = 0 checkpoint and at least one more")
+    v0, v0b = var[0], boot[0]
+    out = {}
+    for crit in criteria:
+        ts = emergence_from_checkpoints(tau[1:], var[1:].T, v0, lam, crit)
+        tb = emergence_from_checkpoints(tau[1:], np.moveaxis(boot[1:], 0, -1), v0b,
+                                        np.broadcast_to(lam, v0b.shape), crit)
+        point = theory.fit_exponent(lam, ts, v0, gray_zone)
+        reps = [theory.fit_exponent(lam, t, v, gray_zone) for t, v in zip(tb, v0b)]
+        fits = {d: _combine(point[d], np.array([r[d].alpha for r in reps])) for d in point}
+        out[crit] = {"tau_star": ts, "tau_star_boot": tb, "v0": v0, "fits": fits}
+    return out
+
+
+def q_effective(v0, sigma0: float = 0.002, sigmaT: float = 80.0) -> float:
+    """The Q with σ_0^{2(1−Q)} σ_T^{2Q} = median(v₀): the linear model with the network's τ = 0 variance."""
+    v = float(np.median(np.asarray(v0, float)))
+    return float(np.log(v / sigma0**2) / np.log(sigmaT**2 / sigma0**2))
+
+
+def time_scale(tau_star, ref, tau_boot=None, use=None) -> dict:
+    """Factor c in τ*_network ≈ c·τ*_linear (geometric mean over the modes `use` where both are
+    finite), its bootstrap CI, and the residual spread (standard deviation of ln(τ*_network/(c τ*_linear)))."""
+    r = np.log(np.asarray(tau_star) / np.asarray(ref))
+    ok = np.isfinite(r) & (True if use is None else np.asarray(use))
+    if ok.sum() < 2:
+        return {"factor": np.nan, "ci": (np.nan, np.nan), "residual_sd": np.nan, "n": int(ok.sum())}
+    c = float(np.mean(r[ok]))
+    ci = (np.nan, np.nan)
+    if tau_boot is not None and len(tau_boot):
+        rb = np.log(np.asarray(tau_boot) / np.asarray(ref)[None, :])[:, ok]
+        mb = np.array([np.mean(x[np.isfinite(x)]) if np.isfinite(x).any() else np.nan for x in rb])
+        mb = mb[np.isfinite(mb)]
+        if mb.size >= 10:
+            q = (1 - CONFIDENCE) / 2
+            ci = tuple(float(np.exp(v)) for v in np.quantile(mb, [q, 1 - q]))
+    return {"factor": float(np.exp(c)), "ci": ci, "residual_sd": float(np.std(r[ok] - c, ddof=1)),
+            "n": int(ok.sum())}
+
+
+def fitted_modes(v0, lam, gray_zone=GRAY_ZONE) -> np.ndarray:
+    """Increasing modes outside the gray zone (those the increasing-mode fit uses)."""
+    ratio = np.asarray(v0, float) / np.asarray(lam, float)
+    return (ratio < 1) & ((ratio <= gray_zone[0]) | (ratio >= gray_zone[1]))
+
+
+def compare(run, basis: str = "eigen", criteria=("geometric", "harmonic"), em: dict | None = None) -> dict:
+    """The linear theory on the same spectrum and the departure classification of the network.
+
+    Declared range (verify.tolerances "nonlinear-exponent-band"): the linear theory's own fitted α on
+    the same modes, criterion and τ = 0 variance, ± the band; the rest of the classification (target
+    reached, time-scale constant) is verify.departure.classify's."""
+    em = em or emergence(run, basis, criteria)
+    _, var, _, lam = series(run, basis)
+    sampler = run.meta["sampler"]
+    s0, sT = sampler["sigma0"], sampler["sigmaT"]
+    Q = min(max(q_effective(var[0], s0, sT), 0.0), 1.0)
+    linear = theory.get("linear")
+    v0_lin = float(linear.initial_variance(Q, s0, sT))
+    ref = {c: theory.emergence_time(linear, lam, criterion=c, Q=Q, sigma0=s0, sigmaT=sT) for c in criteria}
+    band = tol("nonlinear-exponent-band", run.meta.get("dtype", "float32")).abs
+    lin_fit = {c: theory.fit_exponent(lam, ref[c], v0_lin)["increasing"] for c in criteria}
+    ranges = {(c, Q): (f.alpha - band, f.alpha + band) for c, f in lin_fit.items()}
+    judge = SimpleNamespace(name=run.meta["net"], law=theory.Law("inverse-variance", "linear theory ± band",
+                                                                 ranges))
+    tau_star = {c: em[c]["tau_star"] for c in criteria}
+    flag = departure.classify(judge, tau_star, lam, var[0], var[-1], lam, Q, ref,
+                              dataset=run.meta["data"]["name"], basis=basis)
+    use = fitted_modes(var[0], lam)
+    scale = {c: time_scale(em[c]["tau_star"], ref[c], em[c]["tau_star_boot"], use) for c in criteria}
+    return {"flag": flag, "Q_effective": Q, "v0_linear": v0_lin, "reference_tau_star": ref,
+            "linear_fit": {c: f.as_dict() for c, f in lin_fit.items()}, "time_scale": scale,
+            "exponent_range": {c: ranges[(c, Q)] for c in criteria}}
