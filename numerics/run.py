@@ -16,6 +16,7 @@ Arrays (axis names in `AXES`):
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +24,7 @@ import numpy as np
 
 import theory
 from theory.errors import SpecbiasError
-from theory.output import dumps
+from theory.output import check_dir, dumps
 
 AXES = {"tau": ("checkpoint",), "sigma": ("level",), "t": ("level",), "lam": ("mode",),
         "gains": ("checkpoint", "level", "mode"), "loss": ("checkpoint", "level"), "h": ("level",),
@@ -60,11 +61,20 @@ class Run:
                            Q=self.meta["Q"], eta=self.meta["eta"], **self.meta.get("theory_params", {}))
 
     def save(self, directory) -> Path:
-        """Write `run.npz` and `run.json` into `directory` (created if needed)."""
-        path = Path(directory)
+        """Write `run.npz` and `run.json` into `directory` (created if needed; checked first by
+        theory.output.check_dir). Each file is written under a temporary name and renamed into place,
+        so an interrupted save never leaves a truncated run.npz; only these two files are replaced."""
+        path = check_dir(directory, "directory")
         path.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(path / "run.npz", **self.arrays)
-        (path / "run.json").write_text(dumps(self.meta, indent=1))
+        for name, write in (("run.npz", lambda fh: np.savez_compressed(fh, **self.arrays)),
+                            ("run.json", lambda fh: fh.write(dumps(self.meta, indent=1).encode()))):
+            tmp = path / f".{name}.tmp-{os.getpid()}"
+            try:
+                with open(tmp, "wb") as fh:
+                    write(fh)
+                os.replace(tmp, path / name)
+            finally:
+                tmp.unlink(missing_ok=True)
         return path
 
     @classmethod

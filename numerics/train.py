@@ -201,10 +201,11 @@ def _check_memory(o: TrainOptions, data, device) -> None:
     grid = o.sigmas if o.sigmas is not None else o.ts
     levels = LEVELS if grid is None else int(np.size(grid))
     n_ckpt = np.size(o.taus) if o.taus is not None else np.size(o.steps) if np.size(o.steps) > 1 else o.n_checkpoints
-    budget.check_memory(f"training d = {data.d:,} at {levels:,} levels",
-                        budget.training_bytes(data.d, levels, int(n_ckpt), keep_weights=o.keep_weights),
-                        device=str(device), allow_large=o.allow_large,
-                        hint="use a smaller d or fewer levels/checkpoints")
+    nbytes = budget.training_bytes(data.d, levels, int(n_ckpt), keep_weights=o.keep_weights)
+    if o.mode == "samples":  # clean samples, noise, inputs and predictions of every level's minibatch
+        nbytes += 4.0 * budget.FLOAT * levels * data.d * (o.batch or data.X.shape[0])
+    budget.check_memory(f"training d = {data.d:,} at {levels:,} levels", nbytes, device=str(device),
+                        allow_large=o.allow_large, hint="use a smaller d, batch or fewer levels/checkpoints")
 
 
 def _theory_params(arch, data, params) -> dict:
@@ -276,8 +277,7 @@ def _train(arch, data, o: TrainOptions) -> Run:
     if step_grid is not None:
         tau_grid = step_grid * h_arr[0] / eta
     h_most = h_arr if rule is None else o.step_fraction * stab.ceiling(np.arange(model.n_levels)).cpu().numpy()
-    n_min = step_grid[-1] if step_grid is not None else np.ceil(eta * tau_grid[-1] / h_most).min()
-    budget.check_steps(float(n_min), data.d, device=str(device), allow_large=o.allow_large)
+    _check_step_counts(o, tau_grid, step_grid, eta, h_arr, h_most, model, data.d, device)
     tol = 0.0 if o.mode == "samples" else (CONVERGE_TOL[o.dtype] if o.converge_tol is None else float(o.converge_tol))
     if o.mode == "samples":
         _check_step_budget(o, tau_grid, step_grid, eta, h_arr)
@@ -306,6 +306,26 @@ def _train(arch, data, o: TrainOptions) -> Run:
                  ignored, grid_name)
     meta.update(wall_s=time.perf_counter() - t_start, loop_s=stats["loop_s"])
     return Run(arrays, meta, model)
+
+
+def _check_step_counts(o: TrainOptions, tau_grid, step_grid, eta, h_arr, h_most, model, d, device) -> None:
+    """Before training: the level that steps least, even at the largest step it can reach (h_most),
+    must finish (numerics.budget.check_steps), and the step count of every level at its initial step
+    h_arr must be representable (a level may freeze early, but its schedule is counted in int64
+    first: an absurd σ_T makes h_l underflow)."""
+    if step_grid is not None:
+        budget.check_steps(float(step_grid[-1]), d, device=str(device), allow_large=o.allow_large)
+        return
+    with np.errstate(over="ignore", divide="ignore"):
+        n = np.ceil(eta * float(tau_grid[-1]) / h_arr)
+    if not np.all(n < 2.0**62):
+        l = int(np.argmax(n))
+        raise SpecbiasError(f"{model.level_name} = {float(model.levels[l]):.4g} would need {n[l]:.3g} steps of "
+                            f"h = {h_arr[l]:.3g} to reach tau = {float(tau_grid[-1]):.4g}: lower the largest "
+                            "noise level (sigmaT) or the last checkpoint")
+    with np.errstate(over="ignore", divide="ignore"):
+        n_min = np.ceil(eta * float(tau_grid[-1]) / h_most).min()
+    budget.check_steps(float(n_min), d, device=str(device), allow_large=o.allow_large)
 
 
 def _check_step_budget(o: TrainOptions, tau_grid, step_grid, eta, h_arr) -> None:

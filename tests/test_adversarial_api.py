@@ -134,6 +134,9 @@ TRAIN_CASES = [
     (dict(taus=[0, 1e15]), "steps"),
     (dict(steps=10**11), "steps"),
     (dict(eta=np.nan), "eta"),
+    (dict(sigmas=[1e-150, 1e150], taus=[0, 1]), "sigmaT"),
+    (dict(model_kwargs={"bias": "abc"}), "bias"),
+    (dict(mode="samples", batch=10**8), "memory"),
 ]
 
 
@@ -188,3 +191,20 @@ def test_measure_detaches_tensors_with_gradients():
     W = torch.tensor(W4, requires_grad=True)
     a, b = measure(W, None, S4), measure(W4, None, S4)
     assert np.array_equal(a.covariance, b.covariance) and np.isfinite(a.covariance).all()
+
+
+def test_interrupted_run_save_keeps_the_previous_files(tmp_path, monkeypatch):
+    from numerics.train import train
+
+    run = train("linear", D.gaussian(2, seed=0), sigmas=[1.0], taus=[0, 0.1], progress=False)
+    run.save(tmp_path)
+    before = (tmp_path / "run.npz").read_bytes()
+
+    def boom(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, "savez_compressed", boom)
+    with pytest.raises(KeyboardInterrupt):
+        run.save(tmp_path)
+    assert (tmp_path / "run.npz").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.json", "run.npz"]

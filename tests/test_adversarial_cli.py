@@ -84,6 +84,8 @@ CASES = {
         (["train", "linear", "--taus", "0", "1", "--tau-max", "5"], "--tau-max"),
         (["train", "linear", "--h", "0.001", "--step-fraction", "0.1"], "--step-fraction"),
         (["verify", "linear", "--only", "bogusprop"], "bogusprop"),
+        (["report", "--module", "/etc/hostname"], "not a Python module"),
+        (["derive", "/etc/hostname.py"], "no such architecture module"),
         (["bench", "numerics", "--modes", "5"], "--modes"),
         (["bench", "theory", "--device", "cpu"], "--device"),
     ],
@@ -281,3 +283,24 @@ def _dead_pid() -> int:
         except PermissionError:
             pass
         pid -= 1
+
+
+# ---- interruptions and bugs: one line, never a traceback ----------------------------------------------
+@pytest.mark.parametrize("exc,code,start", [(KeyboardInterrupt(), 130, "specbias: interrupted"),
+                                            (MemoryError(), 2, "specbias: error: out of memory"),
+                                            (ZeroDivisionError("boom"), 1, "specbias: internal error: ZeroDivisionError")])
+def test_interruptions_and_bugs_are_one_line(exc, code, start, monkeypatch, capsys):
+    from theory import cli as theory_cli
+
+    def raiser(args):
+        raise exc
+
+    monkeypatch.delenv("SPECBIAS_DEBUG", raising=False)
+    monkeypatch.setattr(theory_cli, "cmd_theory", raiser)
+    assert main(["theory", "linear"]) == code
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(start) and len(err.splitlines()) == 1 and "Traceback" not in err
+    monkeypatch.setenv("SPECBIAS_DEBUG", "1")
+    if code == 1:
+        with pytest.raises(ZeroDivisionError):
+            main(["theory", "linear"])

@@ -74,6 +74,8 @@ def load_module(path: str):
     _load_builtins()
     name = f"specbias_user_{file.stem}"
     spec = importlib.util.spec_from_file_location(name, file)
+    if spec is None or spec.loader is None:
+        raise SpecbiasError(f"{path} is not a Python module (an architecture module is a .py file)")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     _JUST_REGISTERED.clear()

@@ -53,7 +53,8 @@ def main(argv=None) -> int:
         sys.stderr.close()
         return 141
     except MemoryError:
-        return _fail("error: ", "out of memory: use smaller sizes (d, levels, checkpoints)", 2)
+        return _fail("error: ", "out of memory: the sizes given (dimension, levels, checkpoints, samples or "
+                     "an architecture parameter) are too large for this machine", 2)
     except Exception as exc:
         if os.environ.get("SPECBIAS_DEBUG"):
             raise

@@ -59,6 +59,8 @@ def check_options(arch, options: dict | None) -> dict:
     if unknown:
         raise SpecbiasError(f"{arch.name}'s torch model ({cls.__name__}) takes no option {unknown} "
                             f"(valid: {', '.join(valid)}; theory parameters go in params / --param)")
+    if "bias" in options and options["bias"] not in (0, 1):  # True/False/0/1
+        raise SpecbiasError(f"model option bias must be true or false (0 or 1), got {options['bias']!r}")
     return options
 
 
