@@ -78,7 +78,8 @@ def check_dir(path, what: str = "out") -> Path:
             break
         probe = probe.parent
     if not probe.is_dir():
-        raise SpecbiasError(f"{what} {path}: {probe} exists and is not a folder")
+        where = "" if probe == p else f": {probe}"
+        raise SpecbiasError(f"{what} {path}{where} exists and is not a folder")
     try:
         fd, name = tempfile.mkstemp(prefix=".specbias-probe-", dir=probe)
         os.close(fd)
