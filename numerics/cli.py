@@ -18,7 +18,7 @@ from .models import check_options, default_sigmas, default_ts
 from .train import default_taus, train
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
-DATA = datasets.SPECTRA + ("stationary", "modulated") + datasets.REAL
+DATA = datasets.SPECTRA + ("stationary", "stationary2d", "modulated") + datasets.REAL
 #: the fixed dimension of each real data set (patches: d = P², any square)
 FIXED_D = {"digits": 64, "lfw": 625}
 BETA_SPECTRA = ("powerlaw", "stationary", "modulated")
@@ -26,8 +26,15 @@ DEFAULTS = {"d": 32, "checkpoints": 33, "sigma0": 0.002, "sigmaT": 80.0, "step_f
             "optimizer": "gd", "dtype": "float64"}  # networks (--model): numerics.cli_nets
 
 
+def _image(arch) -> bool:
+    return getattr(arch, "dims", 1) == 2
+
+
 def _spectrum(arch, args) -> str:
-    return args.spectrum or ("stationary" if arch.basis == "fourier" else "lognormal")
+    """--spectrum, or the default: lognormal; stationary signals (images for 2-D models) for convolutions."""
+    if args.spectrum:
+        return args.spectrum
+    return "lognormal" if arch.basis != "fourier" else "stationary2d" if _image(arch) else "stationary"
 
 
 def check_options_apply(arch, args) -> None:
@@ -62,7 +69,8 @@ def _value(args, name):
 def build_data(arch, args):
     """The data set named by --spectrum (default: lognormal, or stationary for Fourier-basis models)."""
     kind = _spectrum(arch, args)
-    return datasets.load(kind, FIXED_D.get(kind, _value(args, "d")), beta=args.beta, seed=args.seed)
+    d = args.d if args.d is not None else 64 if _image(arch) else DEFAULTS["d"]  # 2-D: 8 × 8 images
+    return datasets.load(kind, FIXED_D.get(kind, d), beta=args.beta, seed=args.seed)
 
 
 def _grid(arch, args) -> dict:
@@ -156,7 +164,7 @@ def add_parsers(sub) -> None:
     p = sub.add_parser("train", help="train the matching torch model by gradient descent (numerics)")
     p.add_argument("arch", nargs="?", default="linear", help="architecture name (default: linear)")
     p.add_argument("--d", type=T.count(hi=datasets.MAX_DIM), default=None,
-                   help="data dimension / signal length (default 32; fixed for digits and lfw)")
+                   help="data dimension / signal length (default 32, 64 = 8×8 images for 2-D models; fixed for digits and lfw)")
     p.add_argument("--spectrum", choices=DATA, default=None,
                    help="data: Gaussian spectrum, stationary/modulated signals or real data "
                         "(default: lognormal; stationary for convolutions)")

@@ -238,6 +238,38 @@ def stationary(N: int = 64, power="powerlaw", *, beta: float = 2.0, seed: int = 
                      {"spectrum": "stationary", "beta": beta, "seed": seed})
 
 
+def power_spectrum_2d(H: int, W: int | None = None, power="powerlaw", beta: float = 2.0) -> np.ndarray:
+    """Symmetric 2-D power spectrum p(f) = p(−f) > 0 in DFT order, flattened (H·W); powerlaw:
+    (1 + |f|)^{−β} with |f| the wrapped frequency radius, mean 1."""
+    H = _positive_int("image height H", H)
+    W = H if W is None else _positive_int("image width W", W)
+    if isinstance(power, str):
+        if power != "powerlaw":
+            raise SpecbiasError(f"unknown power spectrum {power!r}; valid: powerlaw or an array")
+        kh = np.minimum(np.arange(H), H - np.arange(H))[:, None]
+        kw = np.minimum(np.arange(W), W - np.arange(W))[None, :]
+        p = (1.0 + np.sqrt(kh**2 + kw**2)) ** (-float(beta))
+        return (p / p.mean()).reshape(-1)
+    p = V.variances(power).reshape(H, W)
+    if not np.allclose(p, p[(-np.arange(H)) % H][:, (-np.arange(W)) % W]):
+        raise SpecbiasError(f"a real stationary image needs {H}×{W} powers with p(f) = p(−f)")
+    return p.reshape(-1)
+
+
+def stationary2d(H: int = 8, W: int | None = None, power="powerlaw", *, beta: float = 2.0, C: int = 1,
+                 seed: int = 0) -> Dataset:
+    """Zero-mean stationary Gaussian images (C, H, W) with a 2-D power spectrum (circulant-block Σ,
+    diagonal in the unitary 2-D DFT); the C channels are independent copies with the same spectrum."""
+    W = H if W is None else W
+    p = power_spectrum_2d(H, W, power, beta).reshape(H, W)
+    c = np.real(np.fft.ifft2(p))
+    ih, iw = np.divmod(np.arange(H * W), W)
+    block = c[(ih[:, None] - ih[None, :]) % H, (iw[:, None] - iw[None, :]) % W]
+    C = _positive_int("channels C", C)
+    return _from_cov("stationary2d", np.kron(np.eye(C), block), np.zeros(C * H * W), (C, H, W),
+                     {"spectrum": "stationary2d", "beta": beta, "seed": seed})
+
+
 def modulated(N: int = 64, *, beta: float = 2.0, depth: float = 0.5, seed: int = 0) -> Dataset:
     """Non-stationary: Σ = D C D with C stationary (power law β) and D = diag(1 + depth·sin(2πi/N))."""
     depth = V.scalar("modulation depth", depth, lo=0.0, hi=1.0, hi_open=True)
@@ -327,6 +359,11 @@ def load(kind: str, d: int = 64, *, beta: float | None = None, seed: int = 0, **
         return gaussian(d, kind, beta=1.0 if beta is None else beta, seed=seed, **kw)
     if kind == "stationary":
         return stationary(d, beta=2.0 if beta is None else beta, seed=seed)
+    if kind == "stationary2d":
+        side = int(round(np.sqrt(d)))
+        if side * side != d:
+            raise SpecbiasError(f"stationary2d images are square: d = side² (got d = {d})")
+        return stationary2d(side, beta=2.0 if beta is None else beta, seed=seed)
     if kind == "modulated":
         return modulated(d, beta=2.0 if beta is None else beta, seed=seed)
     if kind == "digits":
@@ -338,7 +375,8 @@ def load(kind: str, d: int = 64, *, beta: float | None = None, seed: int = 0, **
         return patches(P=P, seed=seed, **kw)
     if kind == "lfw":
         return lfw(**kw)
-    raise SpecbiasError(f"unknown data {kind!r}; valid: {', '.join(SPECTRA + ('stationary', 'modulated') + REAL)}")
+    raise SpecbiasError(f"unknown data {kind!r}; valid: "
+                        f"{', '.join(SPECTRA + ('stationary', 'stationary2d', 'modulated') + REAL)}")
 
 
 def image_rows(image: str = "camera", N: int = 64, *, center: bool = True, normalize: bool = True) -> Dataset:

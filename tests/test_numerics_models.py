@@ -9,6 +9,7 @@ from numerics import data as D
 from numerics import models as M
 from numerics.train import LevelTerms, Moments, population_loss, population_loss_reference
 from theory.errors import SpecbiasError
+from verify.setups import training_setup
 
 SIG = [0.1, 1.0, 10.0]
 DENSE = [(M.Linear, {}), (M.SymTwoLayer, {}), (M.TwoLayer, {}), (M.DeepLinear, {"L": 3}),
@@ -136,9 +137,9 @@ def test_every_registry_model_builds_with_the_theory_initial_gain():
         if not arch.model:
             continue
         cls = M.model_class(arch)
-        ds = D.stationary(8) if cls.basis == "fourier" else D.gaussian(8, seed=0)
-        p = arch.resolve({"N": 8} if "N" in arch.params else {})
-        model = arch.torch_model(d=8, shape=ds.shape, Q=0.2, cov=ds.cov, **p)
+        ds = training_setup(arch, 8, np.geomspace(0.1, 3.0, 8))[0]  # the arch's own kind of signal
+        p = arch.resolve({"N": ds.d} if "N" in arch.params else {})
+        model = arch.torch_model(d=ds.d, shape=ds.shape, Q=0.2, cov=ds.cov, **p)
         lam, Ure, Uim = ds.basis(cls.basis)
         W = model.effective()[0].detach().numpy()
         gains = sum(np.einsum("dk,lde,ek->lk", U, W, U) for U in (Ure, Uim) if U is not None)

@@ -103,8 +103,9 @@ def _registry_case(name):
     arch = theory.get(name)
     cls = M.model_class(arch)
     kw = {"ts": np.array([0.1, 0.5, 0.9])} if cls.level_name == "t" else {"sigmas": SIG}
-    if cls.basis == "fourier":
-        return D.stationary(8, beta=1.0), kw, slice(None)
+    if cls.basis == "fourier":  # 1-D signals, or 5 × 5 images for 2-D models
+        image = getattr(arch, "dims", 1) == 2
+        return (D.stationary2d(5, beta=1.0) if image else D.stationary(8, beta=1.0)), kw, slice(None)
     if "m" in arch.params:  # the mean along one mode (THEORY §2.2): data mean m·u_0, compare mode 0
         base = D.gaussian(6, seed=3)
         m = arch.params["m"]

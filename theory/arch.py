@@ -96,6 +96,9 @@ class Architecture:
     #: The basis whose modes `lam` describes: "eigen" (data covariance eigenvectors) or "fourier"
     #: modes of stationary 1-D signals (convolutions); reports pick data and measurement by it.
     basis: str = "eigen"
+    #: Spatial dimensions of a Fourier-basis signal: 1 (length-N signals) or 2 (C × H × W images,
+    #: `lam` then holds the flattened 2-D spectra); data set-ups and reports build signals by it.
+    dims: int = 1
     #: True when the per-mode gain is the whole state of the flow, so training resumed from ψ(τ1) as
     #: the initial gain continues the same trajectory (the semigroup check of verify.consistency).
     gain_is_state: bool = True

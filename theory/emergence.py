@@ -84,15 +84,21 @@ def emergence_time(arch, lam, criterion: str = "geometric", Q=0.1, eta=1.0, sigm
         lv = _log_var_rows(arch, lam_r, q_r, tau, eta, sigma0, sigmaT, params)
         return sign[..., None] * (lv - log_thr[..., None])
 
+    return first_passage(g, lam_r.shape, tau_range, grid).reshape(lam.shape)
+
+
+def first_passage(g, shape, tau_range=(1e-8, 1e12), grid: int = 400) -> np.ndarray:
+    """First τ with g(τ) ≥ 0 for an array of trajectories: `g` maps times (*shape, T) to signed
+    distances (*shape, T); a log-τ scan then 56 bisections in ln τ; NaN where there is no crossing."""
     taus = np.geomspace(*tau_range, grid)
-    first, found = _first_crossing(g(np.broadcast_to(taus, lam_r.shape + (grid,))))
+    first, found = _first_crossing(g(np.broadcast_to(taus, tuple(shape) + (grid,))))
     hi = np.log(taus[first])
     lo = np.where(first > 0, np.log(taus[np.maximum(first - 1, 0)]), np.log(tau_range[0]) - 40.0)
     for _ in range(56):
         mid = 0.5 * (lo + hi)
         up = g(np.exp(mid)[..., None])[..., 0] >= 0
         hi, lo = np.where(up, mid, hi), np.where(up, lo, mid)
-    return np.where(found, np.exp(hi), np.nan).reshape(lam.shape)
+    return np.where(found, np.exp(hi), np.nan)
 
 
 def emergence_from_checkpoints(tau, lam_tilde, v0, lam, criterion: str = "geometric") -> np.ndarray:

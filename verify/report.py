@@ -20,6 +20,7 @@ from theory.errors import SpecbiasError
 from theory.output import dumps
 
 from . import document as doc
+from . import report_localconv
 from . import report_data as R
 from .report_figures import figure_blocks as _figures
 from .tolerances import tol
@@ -180,6 +181,8 @@ def build(name: str = "default", preset: str = "default", seed: int = 0, out="re
         blocks = _intro(name, preset, cfg, seed, names) + _tables(results, cfg) + [doc.h2("Figures")]
         blocks += _figures(results, tmp)
         tables, arrays = _payload(results, cfg, seed)
+        local_blocks, tables["local_convolution"] = report_localconv.section(tmp)
+        blocks += local_blocks
         _write(tmp, name, blocks, tables, arrays)
     return Path(out) / name
 

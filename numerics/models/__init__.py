@@ -14,10 +14,11 @@ None of them is given the data eigenbasis: `cov` is used only to build an aligne
 Σ_k Q_k u_k u_kᵀ when Q is given per mode (a scalar Q needs no `cov`: the aligned matrix is Q·I).
 """
 from .base import AffineModel, aligned_factor, aligned_matrix, check_options, default_sigmas, model_class
-from .conv import Circulant, PatchConv, PatchConv2d, SharedWeightModel
+from .conv import Circulant, LocallyConnected2d, PatchConv, PatchConv2d, SharedWeightModel
 from .dense import DeepLinear, Linear, SymTwoLayer, TwoLayer
 from .flow import FlowMatching, default_ts
 
 __all__ = ["AffineModel", "SharedWeightModel", "Linear", "SymTwoLayer", "TwoLayer", "DeepLinear",
-           "Circulant", "PatchConv", "PatchConv2d", "FlowMatching", "aligned_matrix", "aligned_factor",
+           "Circulant", "PatchConv", "PatchConv2d", "LocallyConnected2d",
+           "FlowMatching", "aligned_matrix", "aligned_factor",
            "default_sigmas", "default_ts", "model_class", "check_options"]

@@ -26,6 +26,8 @@ class SharedWeightModel(AffineModel):
 
     basis = "fourier"
 
+    shared = True  # one kernel for every position (False: locally connected, one per position)
+
     def _setup(self, grid, offsets) -> None:
         """grid = (C, H, W) with C·H·W = d; offsets = list of (δh, δw), the centre (0, 0) included."""
         C, H, W = grid
@@ -43,15 +45,18 @@ class SharedWeightModel(AffineModel):
         dw = (ii[:, None] % W - ii[None, :] % W) % W
         tap = table[dh, dw]  # [HW, HW], −1 outside the kernel
         cc = np.arange(C)
-        index = (cc[:, None, None, None] * C + cc[None, None, :, None]) * T + tap[None, :, None, :]
-        index = np.where(tap[None, :, None, :] < 0, C * C * T, index)  # the zero slot
+        pos = 0 if self.shared else ii[None, :, None, None]  # kernel index of output position i
+        index = ((pos * C + cc[:, None, None, None]) * C + cc[None, None, :, None]) * T + tap[None, :, None, :]
+        n_k = C * C * T * (1 if self.shared else H * W)
+        index = np.where(tap[None, :, None, :] < 0, n_k, index)  # the zero slot
         self.register_buffer("index", torch.as_tensor(index.reshape(self.d, self.d), device=self._device))
-        self.bias_share = H * W
+        self.bias_share = H * W if self.shared else 1
         centre = self.offsets.index((0, 0))
         k0 = np.zeros((C, C, T))
         k0[cc, cc, centre] = float(self.Q)
-        self.w = self._per_level(k0, (C, C, T))
-        self._bias_parameter(C)
+        kshape = (C, C, T) if self.shared else (H * W, C, C, T)
+        self.w = self._per_level(np.broadcast_to(k0, kshape).copy(), kshape)
+        self._bias_parameter(C if self.shared else self.d)
 
     def _check_scalar_Q(self, Q):
         if np.ndim(Q) != 0:
@@ -71,13 +76,17 @@ class SharedWeightModel(AffineModel):
         lv, batch = x.shape[0], x.shape[1]
         xs = x.reshape(lv, batch, C, H, W)
         rolled = torch.stack([torch.roll(xs, shifts=(a, b), dims=(-2, -1)) for a, b in self.offsets])
-        out = torch.einsum("lcat,tlbahw->lbchw", p["w"], rolled)
-        if "b" in p:
-            out = out + p["b"][:, None, :, None, None]
-        return out.reshape(lv, batch, self.d)
+        if self.shared:
+            out = torch.einsum("lcat,tlbahw->lbchw", p["w"], rolled)
+        else:
+            k = p["w"].reshape(lv, H, W, C, C, -1)
+            out = torch.einsum("lhwcat,tlbahw->lbchw", k, rolled)
+        out = out.reshape(lv, batch, self.d)
+        return out + self._expand_bias(p["b"])[:, None, :] if "b" in p else out
 
     def _curvature(self, s, wmax, g):
-        """Every tap is shared by H·W positions: the Hessian is 2·H·W·(Σ_patch + σ²) ≤ 2·H·W·s."""
+        """Every tap is shared by H·W positions: the Hessian is 2·H·W·(Σ_patch + σ²) ≤ 2·H·W·s
+        (locally connected: 2·(Σ_{S_i} + σ²) ≤ 2·s)."""
         return 2.0 * s * self.bias_share
 
 
@@ -138,3 +147,10 @@ class PatchConv2d(SharedWeightModel):
         r = P // 2
         self._setup((C, H, W), [(a, b) for a in range(-r, r + 1) for b in range(-r, r + 1)])
 
+
+
+class LocallyConnected2d(PatchConv2d):
+    """The locally connected control: the P × P support of `PatchConv2d` (circular) with one kernel per
+    output position (no weight sharing); aligned init Q at every centre tap, i.e. W(0) = Q·I."""
+
+    shared = False

@@ -170,13 +170,24 @@ class PatchConv(Architecture):
         """Σ_j c_jk f(ν_j, ·) for a one-layer function f at rate Nη, over broadcast spectra.
 
         Layout (…, j, k): ν → (…, K, 1), c → (…, K, N), the other arguments → (…, 1, N or 1)."""
-        n = check_spectrum(lam, K)
-        nu, mix = decompose(lam, K)
+        n, nu, mix = self.spectral(lam, K)
         ndim = max([lam.ndim] + [np.ndim(x) for x in args] + [np.ndim(Q)])
         lead = (1,) * (ndim - lam.ndim)
         vals = per_mode(nu.reshape(lead + nu.shape + (1,)), *(_with_mode_axis(x, ndim) for x in args),
-                        _with_mode_axis(_one_gain(Q), ndim), n * eta)
+                        _with_mode_axis(self._one_gain(Q), ndim), n * eta)
         return np.einsum("...jk,...jk->...k", *np.broadcast_arrays(mix.reshape(lead + mix.shape), vals))
+
+    def spectral(self, spectrum, K):
+        """(positions sharing each tap, ν (…, J), c (…, J, n)) for whole spectra; J = K eigenmodes."""
+        n = check_spectrum(spectrum, K)
+        return (n,) + decompose(spectrum, K)
+
+    def spectral_mp(self, spectrum, K):
+        """The same for one spectrum (a sequence of mpf) at mpmath's working precision."""
+        return (len(spectrum),) + decompose_mp(spectrum, K)
+
+    def _one_gain(self, Q):
+        return _one_gain(Q)
 
     def _weight(self, lam, sigma, tau, Q, eta, K=5, **p):
         return self._mix(LINEAR._weight, lam, (sigma, tau), Q, eta, K)
@@ -189,28 +200,29 @@ class PatchConv(Architecture):
     # ---- mpmath reference: mp.eigsy once per spectrum at the working precision -------------------
     def _mix_mp(self, per_mode, lam, args, eta, K):
         """Σ_j c_jk f(ν_j, args_k) in mpmath, one decomposition per distinct spectrum (row of lam)."""
-        n = check_spectrum(lam, K)
-        rows = [a.reshape(-1, n) for a in (lam,) + args]
+        n = self.spectral(lam.reshape(-1, lam.shape[-1])[:1], K)[0]  # validates the spectrum
+        width = lam.shape[-1]
+        rows = [a.reshape(-1, width) for a in (lam,) + args]
         out, cache = np.empty(rows[0].shape), {}
         for r, spec in enumerate(rows[0]):
             key = spec.tobytes()
             if key not in cache:
-                cache[key] = decompose_mp([mp.mpf(x) for x in spec], K)
+                cache[key] = self.spectral_mp([mp.mpf(x) for x in spec], K)[1:]
             nu, mix = cache[key]
-            for k in range(n):
+            for k in range(width):
                 vals = [mp.mpf(a[r, k]) for a in rows[1:]]
                 out[r, k] = float(mp.fsum(mix[j][k] * per_mode(nu[j], *vals, n * mp.mpf(eta))
-                                          for j in range(K)))
+                                          for j in range(len(nu))))
         return out.reshape(lam.shape)
 
     def _weight_mp_array(self, lam, sigma, tau, Q, eta, K=5, **p):
-        _one_gain(Q)
+        self._one_gain(Q)
         return reference(lambda: self._mix_mp(lambda nu, s, t, q, rate: LINEAR._weight_mp(nu, s, t, q, rate),
                                                lam, (sigma, tau, Q), eta, K),
                          _extremes(lam, sigma, tau, Q, eta))
 
     def _log_variance_mp_array(self, lam, tau, Q, eta, sigma0, sigmaT, K=5, **p):
-        _one_gain(Q)
+        self._one_gain(Q)
 
         def per_mode(nu, t, q, rate):
             return LINEAR._log_variance_mp(nu, t, q, rate, mp.mpf(sigma0), mp.mpf(sigmaT))
