@@ -21,7 +21,7 @@ def _digits():
 
 def test_conv2d_P_equal_image_is_circulant():
     arch = theory.get("conv2d")
-    lam = arch.as_spectrum([3.0, 1.0, 0.2])  # 5 × 5
+    lam = data.power_spectrum_2d(5, beta=2.0)  # 5 × 5, odd: P = 5 is the full width
     tau = np.geomspace(1e-3, 10, 5)[:, None]
     got = arch.log_generated_variance(lam[None, :], tau, P=5)
     ref = theory.get("circulant").log_generated_variance(lam[None, :], tau, N=25)
@@ -49,7 +49,7 @@ def test_conv2d_channels_are_independent_copies():
                                        ({"P": 4}, "odd"), ({"C": 2}, "multiple of C")])
 def test_conv2d_bad_shapes_one_line(kw, match):
     arch = theory.get("conv2d")
-    lam = arch.as_spectrum([2.0, 0.5, 0.05])  # 25 values: 5 × 5, one channel
+    lam = data.power_spectrum_2d(5)  # 25 values: 5 × 5, one channel
     with pytest.raises(theory.SpecbiasError, match=match) as err:
         arch.log_generated_variance(lam, 1.0, **kw)
     assert "\n" not in str(err.value)

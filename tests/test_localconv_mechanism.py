@@ -44,3 +44,24 @@ def test_simultaneity_tracks_the_compression_of_targets(digits):
     ds, m = digits
     S = L.flag("conv2d", ds, m, 3, "digits").simultaneity
     assert abs(S - L.compression(ds)) < 0.1
+
+
+def test_locality_alone_compresses_when_pcs_are_spatially_extended():
+    """The refinement of the claim: on a random covariance (Haar eigenvectors: every PC spreads over the
+    whole image) the locally connected model cannot reach the PC variances either, and emerges
+    near-simultaneously too; weight sharing is sufficient on non-stationary data, locality is not
+    necessary, and whether locality alone suffices depends on the data (digits: no)."""
+    from verify.properties_localconv import random_images
+
+    ds = random_images(6, seed=1)
+    f = L.flag("local2d", ds, L.measurement(ds, "pcs"), 3, "random")
+    assert f.simultaneity < SIMULTANEOUS
+
+
+def test_the_claim_test_can_fail():
+    """Feeding the simultaneity property a model it does not apply to (the dense linear model) fails."""
+    import theory
+    from verify.properties_localconv import _simultaneity
+
+    with pytest.raises(AssertionError, match="non-stationary random covariance"):
+        _simultaneity(theory.get("linear"))()

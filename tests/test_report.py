@@ -7,7 +7,9 @@ import pytest
 from verify import figures, report
 
 FILES = {"report.md", "report.html", "report.json", "data.npz", "weights.png", "variance.png",
-         "emergence.png", "departure.png", "heatmap_linear.png", "heatmap_circulant.png", ".specbias"}
+         "emergence.png", "departure.png", "heatmap_linear.png", "heatmap_circulant.png", ".specbias",
+         "localconv_tau_star.png", "localconv_controls.png", "localconv_heatmap.png",
+         "localconv_mechanism.png", "localconv_exponents.png", "localconv_fig14.png"}
 
 
 def _digests(folder):
@@ -20,7 +22,8 @@ def test_all_files_and_tables(quick_report):
     _, folder = quick_report
     assert {p.name for p in folder.iterdir()} == FILES
     md = (folder / "report.md").read_text()
-    for section in ("## Agreement", "## Departure flags", "## Exponents", "![", "| linear |", "| circulant |"):
+    for section in ("## Agreement", "## Departure flags", "## Exponents", "![", "| linear |", "| circulant |",
+                    "## Local convolution"):
         assert section in md
     assert "FAIL" not in md and "follows, different constant" in md
     assert md.count("Tolerances") == 1  # once, not once per run

@@ -305,3 +305,4 @@ def _shared_rate(arch):
 
 
 from . import spiked_properties  # noqa: E402,F401  (seed 003: the spiked-model and chain properties register here)
+from . import properties_localconv  # noqa: E402,F401  (registers the 2-D local-architecture properties)

@@ -2,7 +2,7 @@
 
 - eigenbasis models: Gaussian data with the given spectrum and a random rotation;
 - Fourier models: a stationary 1-D signal whose power spectrum is the given one, mirrored (2-D models,
-  `dims = 2`: a stationary 5 × 5 image whose spectrum `arch.as_spectrum` builds from the top 3 variances);
+  `dims = 2`: a stationary 4 × 4 image whose spectrum `arch.as_spectrum` builds from the top 3 variances);
 - a model whose theory has a data mean `m` (the per-mode theory of THEORY §2.2, exact when the mode
   carrying the mean is alone): one mode with mean m, trained on levels up to σ_T = 4, because the
   bias relaxes at rate O(1) while stable steps at level σ are O(1/σ²) (high noise is stiff).
@@ -37,7 +37,7 @@ def training_setup(arch, d: int, lam, seed: int = 0, levels: int = 24, m: float 
         lam, top, params = lam[:1], MEAN_SIGMA_T, {"m": m}
         ds = data.gaussian(1, lam=lam, seed=seed, mean=np.array([m]))
     elif arch.basis == "fourier" and getattr(arch, "dims", 1) == 2:
-        power = arch.as_spectrum(np.sort(lam)[::-1][:3])  # a (2·3 − 1)² = 5×5 image: small and ≥ P = 3
+        power = arch.as_spectrum(np.sort(lam)[::-1][:3])  # a 4 × 4 image: small, wider than P = 3
         side = int(round(np.sqrt(power.size)))
         ds = data.stationary2d(side, power=power, seed=seed)
     elif arch.basis == "fourier":

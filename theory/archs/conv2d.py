@@ -33,21 +33,21 @@ from .circulant import check_length
 from .patch_conv import SYMMETRY_RTOL, PatchConv
 
 
-def geometry(n: int, P: int, C: int, H: int = 0) -> tuple[int, int, int]:
+def geometry(n: int, P: int, C: int, H: int = 0, name: str = "conv2d") -> tuple[int, int, int]:
     """(C, H, W) of a spectrum of n = C·H·W values (H = 0: square images); one clear error otherwise."""
     per = n // C
     if per * C != n:
-        raise SpecbiasError(f"conv2d: the spectrum holds {n} values, not a multiple of C = {C} channels")
+        raise SpecbiasError(f"{name}: the spectrum holds {n} values, not a multiple of C = {C} channels")
     if H == 0:
         H = int(round(np.sqrt(per)))
         if H * H != per:
-            raise SpecbiasError(f"conv2d: {per} Fourier variances per channel is not a square image; "
+            raise SpecbiasError(f"{name}: {per} Fourier variances per channel is not a square image; "
                                 "pass H (the image height)")
     W = per // H
     if H * W != per:
-        raise SpecbiasError(f"conv2d: {per} Fourier variances per channel do not fill H = {H} rows")
+        raise SpecbiasError(f"{name}: {per} Fourier variances per channel do not fill H = {H} rows")
     if P > min(H, W):
-        raise SpecbiasError(f"conv2d: kernel P = {P} exceeds the image {H}×{W}")
+        raise SpecbiasError(f"{name}: kernel P = {P} exceeds the image {H}×{W}")
     return C, H, W
 
 
@@ -93,19 +93,21 @@ class Conv2d(PatchConv):
         "variance can emerge first; only P = H = W (full-width circulant) guarantees the order")
 
     def check_params(self, p):
-        P = check_length("conv2d: kernel size P", p["P"])
+        P = check_length(f"{self.name}: kernel size P", p["P"])
         if P % 2 == 0:
-            raise SpecbiasError(f"conv2d: kernel size P must be odd (P = 2r + 1), got {P}")
-        check_length("conv2d: channels C", p["C"])
-        check_length("conv2d: image height H (0: square)", p["H"], minimum=0)
+            raise SpecbiasError(f"{self.name}: kernel size P must be odd (P = 2r + 1), got {P}")
+        check_length(f"{self.name}: channels C", p["C"])
+        check_length(f"{self.name}: image height H (0: square)", p["H"], minimum=0)
 
     def as_spectrum(self, lam, C: int = 1) -> np.ndarray:
-        """n variances → a square symmetric 2-D spectrum s_a·s_b^{1/π} of side 2n − 1 (s the mirrored
-        1-D spectrum), the same in each of C channels, flattened. The unequal exponents keep equal
-        variances to the symmetries f → −f and the reflections of one axis (which give equal τ*):
-        √(s_a s_b) would also equate (a, b) with (b, a) and s_a s_b = s_c s_d coincidences, which mix
-        different patch eigenmodes and emerge at different times."""
-        s = PatchConv.as_spectrum(self, lam)
+        """n ≥ 3 variances → a square symmetric 2-D spectrum s_a·s_b^{1/π} of side 2n − 2 (s the 1-D
+        spectrum [λ_0, …, λ_{n−1}, λ_{n−2}, …, λ_1], symmetric s_k = s_{side−k}), the same in each of C
+        channels, flattened. The unequal exponents keep equal variances to the symmetries f → −f and the
+        reflections of one axis (which give equal τ*): √(s_a s_b) would also equate (a, b) with (b, a)
+        and s_a s_b = s_c s_d coincidences, which mix different patch eigenmodes and emerge at different
+        times. Side 2n − 2 (not 2n − 1) keeps the generic property tests small (3 variances: 4 × 4)."""
+        lam = np.asarray(lam, dtype=float)
+        s = np.concatenate([lam, lam[..., -2:0:-1]], axis=-1)
         grid = s[..., :, None] * s[..., None, :] ** (1 / np.pi)
         flat = grid.reshape(grid.shape[:-2] + (-1,))
         return np.concatenate([flat] * C, axis=-1)
@@ -113,12 +115,12 @@ class Conv2d(PatchConv):
     # ---- the eigen-mix, per channel ------------------------------------------------------------
     def _channels(self, spectrum, geom):
         P, C, H0 = geom
-        C, H, W = geometry(spectrum.shape[-1], P, C, H0)
+        C, H, W = geometry(spectrum.shape[-1], P, C, H0, self.name)
         spec = spectrum.reshape(spectrum.shape[:-1] + (C, H * W))
         mirror = spec.reshape(spec.shape[:-1] + (H, W))[..., (-np.arange(H)) % H, :][..., (-np.arange(W)) % W]
         if np.any(np.abs(spec - mirror.reshape(spec.shape))
                   > SYMMETRY_RTOL * np.max(spec, axis=-1, keepdims=True)):
-            raise SpecbiasError("conv2d: each channel's 2-D spectrum must be symmetric, λ(f) = λ(−f), as "
+            raise SpecbiasError(f"{self.name}: each channel's 2-D spectrum must be symmetric, λ(f) = λ(−f), as "
                                 "for real stationary images; arch.as_spectrum(lam) builds one")
         return spec, C, H, W
 
@@ -136,7 +138,7 @@ class Conv2d(PatchConv):
     def spectral_mp(self, spectrum, geom):
         """The same for one spectrum at mpmath's working precision (mp.eigsy per channel)."""
         P, C0, H0 = geom
-        C, H, W = geometry(len(spectrum), P, C0, H0)
+        C, H, W = geometry(len(spectrum), P, C0, H0, self.name)
         F, J, r = H * W, P * P, P // 2
         d = offsets(P)
         nus, mix = [], []
