@@ -123,3 +123,28 @@ def test_trained_conv2d_is_not_the_locally_connected_theory():
     assert np.max(np.abs(run.W[0] - op.weights(sig, 0.05))) > 5 * tol("trajectory-vs-theory").abs
     conv = LocalOperator("conv", ds.cov, ds.shape, 3)
     assert np.max(np.abs(run.W[0] - conv.weights(sig, 0.05))) < tol("trajectory-vs-theory").abs
+
+
+def test_two_channels_closed_form_equals_propagator():
+    """C = 2 independent stationary channels: the per-channel eigen-mix vs the Magnus propagator."""
+    ds = data.stationary2d(4, C=2, beta=1.5)
+    U = B.real_fourier_basis(ds.shape)
+    tau = np.array([0.01, 0.3])
+    cf = A.variance_along("conv2d", ds.basis("fourier")[0], tau, B.fourier_weights(U, ds.shape), P=3, C=2)
+    pr = B.covariance_along(LocalOperator("conv", ds.cov, ds.shape, 3).generated_covariance(tau), U)
+    assert np.max(np.abs(np.log(cf / pr))) < 1e-8
+
+
+def test_trained_conv2d_with_correlated_channels_follows_theory_local():
+    """Correlated channels (no closed form): trained 2-channel kernels vs g(Σ̄_patch) e_c."""
+    from verify.properties_localconv import random_images
+
+    base = random_images(4, seed=3)  # 16 pixels; two channels correlated through a random 32 × 32 mix
+    rng = np.random.default_rng(0)
+    M = rng.normal(size=(32, 16)) / 4
+    ds = data._from_cov("two-channel", M @ base.cov @ M.T + 0.01 * np.eye(32), np.zeros(32), (2, 4, 4), {})
+    sig = np.geomspace(0.02, 10.0, 4)
+    run = train.train("conv2d", ds, Q=0.2, taus=np.array([0.1]), keep_weights=True, progress=False,
+                      sigmas=sig, params={"P": 3, "C": 2})
+    want = LocalOperator("conv", ds.cov, ds.shape, 3).weights(sig, 0.1, Q=0.2)
+    assert np.max(np.abs(run.W[-1] - want)) < tol("trajectory-vs-theory").abs
