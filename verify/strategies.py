@@ -55,7 +55,21 @@ def domain_points(draw, arch, modes: int = 3):
         else draw(edge_values(*dom.sigma), label="sigma")
     tau = draw(edge_values(*dom.tau), label="tau")
     eta = draw(edge_values(*dom.eta), label="eta")
-    return arch.as_spectrum(lam), x, tau, eta, draw(gains(arch.name), label="Q")
+    return _within(dom, arch.as_spectrum(lam)), x, tau, eta, draw(gains(arch.name), label="Q")
+
+
+def _within(dom, spectrum: np.ndarray) -> np.ndarray:
+    """`as_spectrum` may build values outside the declared range or span (conv2d's λ_a·λ_b^{1/π});
+    map ln λ affinely back into them. The map is monotone and elementwise, so every equality the
+    architecture's spectrum needs (λ(f) = λ(−f)) survives, and the drawn edges stay edges."""
+    log_s = np.log(spectrum)
+    lo, hi = np.log(dom.lam[0]), np.log(dom.lam[1])
+    room = min(hi - lo, np.log(dom.span))
+    width = np.ptp(log_s)
+    if width > room:
+        log_s = log_s.min() + (log_s - log_s.min()) * room / width
+    log_s = log_s + max(lo - log_s.min(), 0.0) - max(log_s.max() - hi, 0.0)
+    return np.clip(np.exp(log_s), *dom.lam)  # exp(ln x) may round just outside the range
 
 
 def rates() -> st.SearchStrategy[float]:
