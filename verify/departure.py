@@ -82,6 +82,7 @@ def high_variance_fit(lam, tau_star, v0):
     lam, ts = np.asarray(lam, float), np.asarray(tau_star, float)
     ok = emerging(lam, ts, v0)
     sel = ok & (lam >= np.median(lam[ok])) if ok.any() else ok
+    v0 = np.broadcast_to(np.asarray(v0, float), lam.shape)[sel]  # a per-mode v0 follows its modes
     return theory.fit_exponent(lam[sel], ts[sel], v0)["increasing"]
 
 

@@ -154,7 +154,10 @@ def _consistency(arch):
 
 @prop("emergence-order")
 def _order(arch):
-    @given(lam=st.lists(vs.variances(1e-3, 1e2), min_size=3, max_size=6, unique=True),
+    # distinct to 1e-6 in ln λ: near-equal draws (1 and 1 + 4e−16) round to equal spectrum values at
+    # positions that are not mirrored (conv2d's s_a·s_b^{1/π}), which mix other patch eigenmodes
+    @given(lam=st.lists(vs.variances(1e-3, 1e2), min_size=3, max_size=6,
+                        unique_by=lambda v: round(float(np.log(v)), 6)),
            criterion=vs.criteria())
     def larger_variance_emerges_first(lam, criterion):
         lam = arch.as_spectrum(np.sort(lam))  # sort first: a coupled spectrum must stay valid

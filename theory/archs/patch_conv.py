@@ -123,7 +123,9 @@ class PatchConv(Architecture):
     domain = Domain(span=1e12, reason=(
         "eigh's absolute error eps·λ_max gives the small patch eigenvalues ν a relative error that "
         "grows with λ_max/λ_min: float64 vs 50-digit mpmath, ln λ̃ differs by ≤ 7e−12 at span 1e10 "
-        "and 4e−10 at 1e14 (measured), so spans are capped at 1e12; λ, σ, τ, η as the one-layer model"))
+        "and 4e−10 at 1e14 (measured), so spans are capped at 1e12; λ, σ, τ, η as the one-layer model. "
+        "OPEN: a spectrum with one outlier errs more, 4e−5 in ln λ̃ at [1e12, 1, 1, 1, 1] (1.5e−8 at "
+        "span 1e8, 8e−11 at 1e6), found by the range-edge property"))
     law = Law("departs", "2Nη(σ² + ν_j) along the eigenvectors ν_j of Σ_patch", {},
               "K < N: the converged λ̃_k = Π_j ν_j^{c_jk} (σ_0 → 0, σ_T → ∞) differs from Σ̃_kk")
 
