@@ -44,7 +44,16 @@ def datasets(preset: R.Preset, seed: int) -> dict:
                     "departure": {f"stationary 1/f² (N={stat.d})": stat.basis("fourier")[0],
                                   f"camera rows (N={rows.d})": rows.basis("fourier")[0]},
                     "train": data.power_spectrum(preset.train_d, "powerlaw", 2.0)},
+        "fourier2d": {"theory": ("stationary-powerlaw-2d", data.power_spectrum_2d(side(preset.d))),
+                      "departure": {f"stationary 2-D 1/f² ({side(preset.d)}×{side(preset.d)})":
+                                    data.power_spectrum_2d(side(preset.d))},
+                      "train": data.power_spectrum(preset.train_d, "powerlaw", 2.0)},  # setups: 4 × 4
     }
+
+
+def side(n: int) -> int:
+    """The side of the square image closest below n pixels (at least 3, the default kernel P)."""
+    return max(3, int(np.sqrt(n)))
 
 
 def compute(archs, preset: R.Preset, seed: int, progress: bool = True) -> list[R.ArchResult]:
@@ -53,7 +62,7 @@ def compute(archs, preset: R.Preset, seed: int, progress: bool = True) -> list[R
     bar = tqdm(total=3 * len(archs), desc="specbias report", disable=not progress, unit="step")
     for name in archs:
         arch = theory.get(name)
-        ds = data_sets[arch.basis]
+        ds = data_sets[arch.basis + ("2d" if getattr(arch, "dims", 1) == 2 else "")]  # 2-D: images
         bar.set_postfix_str(f"{name}: theory")
         res = R.theory_result(name, ds["theory"][0], ds["theory"][1], preset)
         R.exponent_table(res)

@@ -21,8 +21,11 @@ def _weight_panel(r) -> dict:
     if run is None:
         return {"title": title + ", not trained", "tau": r.tau, "lam": r.lam, "theory": r.weights}
     lev = int(np.argmin(np.abs(run.levels - r.level)))
-    th = theory.get(r.name).weight(run.lam[:, None], run.levels[lev], r.tau[None, :], Q=0.1,
-                                   **run.meta.get("theory_params", {}))
+    arch, kw = theory.get(r.name), run.meta.get("theory_params", {})
+    if arch.coupled:  # the last axis is one whole spectrum: keep it last, times down the first axis
+        th = arch.weight(run.lam[None, :], run.levels[lev], r.tau[:, None], Q=0.1, **kw).T
+    else:
+        th = arch.weight(run.lam[:, None], run.levels[lev], r.tau[None, :], Q=0.1, **kw)
     return {"title": title + f", trained d={run.lam.size}", "tau": r.tau, "lam": run.lam, "theory": th,
             "tau_meas": run.tau, "meas": run.gains[:, lev, :].T}
 
