@@ -40,15 +40,20 @@ _OPTIM = {"sgd": "gd", "adam": "adam"}
 
 
 def finite_set(data, n: int, seed: int = 0):
-    """`data` with a finite training set of n draws (Gaussian data only; the population mean,
-    covariance and eigenbasis are kept for measurement, and that choice is recorded)."""
+    """`data` (a Gaussian) replaced by a finite training set of n draws, measured like the paper
+    (PROTOCOLS §2): along the eigenbasis of the set's EMPIRICAL covariance, with its eigenvalues as the
+    targets, since a network trained on the set has the empirical, not the population, covariance as its
+    optimum. The population's spectrum stays in meta (population_lam)."""
+    from .data import empirical
+
     if data.X is not None:
         raise SpecbiasError(f"{data.name} already is a finite set of {data.X.shape[0]} samples")
     if int(n) != n or n < 2:
         raise SpecbiasError(f"n_train must be an integer ≥ 2 (got {n!r})")
     X = data.sample(int(n), torch.Generator().manual_seed(int(seed) + 104729)).numpy()
-    return type(data)(data.name, data.mu, data.cov, data.lam, data.U, data.shape, X,
-                      dict(data.meta, n_train=int(n), measured_along="population eigenbasis"))
+    return empirical(data.name, X, data.shape, center=False, normalize=False,
+                     meta=dict(data.meta, n_train=int(n), population_lam=[float(v) for v in data.lam],
+                               measured_along="empirical eigenbasis of the training set"))
 
 
 class NetObjective:

@@ -58,3 +58,37 @@ def test_too_few_emerging_modes_give_no_index():
     ts = np.full(LAM.size, np.nan)
     ts[:2] = 1.0
     assert np.isnan(D.simultaneity(LAM, ts, V0))
+
+
+# ---- the target rule with a Monte-Carlo CI (measured converged variances) -------------------------------
+def _measured(ratio, half):
+    """Converged variances at ratio × λ with a CI of relative half-width `half` (per mode)."""
+    conv = ratio * LAM
+    return conv, (conv * (1 - half), conv * (1 + half))
+
+
+def test_truly_off_target_with_a_tight_ci_still_departs():
+    conv, ci = _measured(np.where(np.arange(LAM.size) < 3, 0.8, 1.0), 0.03)  # 3 modes 20% low, CI ±3%
+    f = D.classify("linear", {"geometric": 0.3 / LAM}, LAM, V0, conv, LAM, 0.1, converged_ci=ci)
+    assert f.classification == "departs" and "3 of 12 modes" in f.reason and "beyond their 95% CI" in f.reason
+    assert abs(f.fraction_reached - 9 / 12) < 1e-12
+
+
+def test_on_target_with_a_wide_ci_is_not_called_off_target():
+    conv, ci = _measured(np.where(np.arange(LAM.size) < 3, 0.88, 1.0), 0.1)  # point 12% low, CI reaches 0.97
+    f = D.classify("linear", {"geometric": 0.3 / LAM}, LAM, V0, conv, LAM, 0.1, {"geometric": 0.3 / LAM},
+                   converged_ci=ci)
+    assert f.classification == "follows" and f.fraction_reached == 1.0
+    # the same points without a CI (exact values) are off target: the CI is what spares them
+    g = D.classify("linear", {"geometric": 0.3 / LAM}, LAM, V0, conv, LAM, 0.1)
+    assert g.classification == "departs" and "3 of 12 modes" in g.reason
+
+
+def test_a_ci_that_misses_its_point_is_refused():
+    import pytest
+
+    from theory.errors import SpecbiasError
+
+    conv = LAM.copy()
+    with pytest.raises(SpecbiasError, match="converged_ci"):
+        D.classify("linear", {"geometric": 0.3 / LAM}, LAM, V0, conv, LAM, 0.1, converged_ci=(1.1 * conv, 1.2 * conv))

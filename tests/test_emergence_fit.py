@@ -40,3 +40,32 @@ def test_fit_recovers_power_law_and_separates_directions():
 def test_never_crossing_gives_nan():
     ts = theory.emergence_time("linear", [1.0], tau_range=(1e-8, 1e-6))
     assert np.isnan(ts).all()
+
+
+# ---- the "entering λ(1 ± 0.2)" criterion ---------------------------------------------------------------
+def test_band_criterion_crossing_by_hand():
+    """Checkpoints τ = 1, 2, 4. Increasing mode (v₀ = 0.1, λ = 1): λ̃ = 0.5, 0.7, 0.9 crosses 0.8 between
+    τ = 2 and 4; log–log interpolation by hand: τ* = 2·2^{ln(0.8/0.7)/ln(0.9/0.7)} = 2.890526.
+    Decreasing mode (v₀ = 3, λ = 1): λ̃ = 2, 1.5, 1.1 crosses 1.2 between τ = 2 and 4:
+    τ* = 2·2^{ln(1.5/1.2)/ln(1.5/1.1)} = 3.293127. A mode starting inside the band never enters it."""
+    from theory.emergence import emergence_from_checkpoints
+
+    tau = np.array([1.0, 2.0, 4.0])
+    lt = np.array([[0.5, 0.7, 0.9], [2.0, 1.5, 1.1], [1.1, 1.0, 1.0]])
+    got = emergence_from_checkpoints(tau, lt, np.array([0.1, 3.0, 1.1]), np.ones(3), "band")
+    np.testing.assert_allclose(got[:2], [2.890526, 3.293127], rtol=1e-6)
+    assert np.isnan(got[2])
+    # the geometric criterion on the same data crosses elsewhere (√0.1 = 0.316 before τ = 1)
+    assert emergence_from_checkpoints(tau, lt[:1], [0.1], [1.0], "geometric")[0] <= 1.0
+
+
+def test_band_criterion_closed_form_matches_an_independent_root():
+    """Exact τ* for entering λ(1 − 0.2) of the one-layer linear model against scipy's brentq on its λ̃."""
+    from scipy.optimize import brentq
+
+    arch = theory.get("linear")
+    for lam in (0.05, 1.0, 20.0):
+        got = theory.emergence_time(arch, [lam], criterion="band", Q=0.1)[0]
+        f = lambda lt: float(arch.log_generated_variance(lam, np.exp(lt), 0.1)) - np.log(0.8 * lam)
+        want = np.exp(brentq(f, np.log(1e-8), np.log(1e12), xtol=1e-13))
+        assert abs(got / want - 1) < 1e-8, (lam, got, want)

@@ -262,19 +262,44 @@ def test_nonlinear_report_preset_writes_a_reloadable_report(tmp_path, monkeypatc
     assert run.meta["status"] == "complete" and run.var_eigen.shape == (8, 8)
 
 
-@pytest.mark.slow  # ~10 min on 2 loaded cores
-def test_mlp_on_gaussian_d128_follows_the_inverse_variance_law():
-    """The paper's headline nonlinear result (seed 000, d = 128 log-normal Gaussian, MLP-UNet, EDM
-    protocol): increasing modes emerge with α ≈ 1. Judged against the linear theory ± the declared band
-    (verify.tolerances "nonlinear-exponent-band"); a failure here is a finding, not a tuning target."""
+#: Declared BEFORE the d = 128 run, from the paper (seed 000 notebooks, PROTOCOLS §4): increasing-mode
+#: slopes 0.76 (d = 128) and 1.08 (d = 256), "≈ 1" in the text, and its verdict "follows". The exponent
+#: must lie in the linear theory's α ± the band of verify.tolerances "nonlinear-exponent-band" (±0.3,
+#: declared with the first network code), its combined CI must overlap that range, and the verdict must
+#: be one of the "follows" kinds. Never widened to fit a measurement: a failure is a finding.
+D128_VERDICTS = ("follows", "follows, different constant")
+
+
+def d128_run(out=None):
+    """The paper's Gaussian experiment at d = 128 (log-normal spectrum, MLP-UNet width 256, EDM protocol,
+    fresh samples, so the population spectrum is the optimum's target), sized for CPU: 3000 Adam steps,
+    36 checkpoints × 2000 CRN samples × 40 Heun steps (20 inflate the variance 5–10%, see
+    test_paper_sampler_with_20_heun_steps_overestimates_the_optimal_variance)."""
     ds = data.gaussian(128, "lognormal", seed=0)
-    run = train_net.train_net("mlp", ds, "edm", steps=3000, checkpoints=36, net_options={"width": 256, "depth": 3},
-                              protocol_options={"lr": 5e-4, "batch": 256}, n_samples=2000, progress=False)
-    out = NL.compare(run)
-    fit = NL.emergence(run)["geometric"]["fits"]["increasing"]
-    assert fit.n >= 10 and np.all(np.isfinite(fit.ci))
+    return train_net.train_net("mlp", ds, "edm", steps=3000, checkpoints=36, net_options={"width": 256, "depth": 3},
+                               protocol_options={"lr": 5e-4, "batch": 256}, n_samples=2000, heun_steps=40,
+                               progress=False, out=out)
+
+
+@pytest.mark.slow  # ~15-25 min on 2 loaded cores
+def test_mlp_on_gaussian_d128_follows_the_inverse_variance_law(tmp_path):
+    """The paper's headline nonlinear result (seed 000, d = 128 log-normal Gaussian, MLP-UNet, EDM
+    protocol): increasing modes emerge with α ≈ 1 and the network is classified as following the law
+    (D128_VERDICTS; range declared above)."""
+    import time
+
+    t0 = time.perf_counter()
+    run = d128_run(tmp_path / "d128")
+    em = NL.emergence(run)
+    out = NL.compare(run, em=em)
+    fit = em["geometric"]["fits"]["increasing"]
     lo, hi = out["exponent_range"]["geometric"]
+    print(f"d=128: {time.perf_counter() - t0:.0f} s; α = {fit.alpha:.3f} CI {fit.ci} (N = {fit.n}); "
+          f"range [{lo:.3f}, {hi:.3f}]; {out['flag'].classification}: {out['flag'].reason}")
+    assert fit.n >= 10 and np.all(np.isfinite(fit.ci))
     assert lo <= fit.alpha <= hi, f"α = {fit.alpha:.3f} outside [{lo:.3f}, {hi:.3f}]: {out['flag'].reason}"
+    assert fit.ci[0] <= hi and fit.ci[1] >= lo
+    assert out["flag"].classification in D128_VERDICTS, out["flag"].reason
 
 
 def test_nonlinear_report_plumbing_without_training(tmp_path, monkeypatch):
@@ -288,3 +313,16 @@ def test_nonlinear_report_plumbing_without_training(tmp_path, monkeypatch):
     monkeypatch.setattr(RN, "EXPERIMENTS", ())
     assert main(["report", "--preset", "nonlinear", "--out", str(tmp_path), "--name", "nl", "--no-progress"]) == 0
     assert json.loads((tmp_path / "nl" / "report.json").read_text())["experiments"] == []
+
+
+def test_finite_training_set_is_measured_against_its_empirical_covariance():
+    """With n training draws the optimum is the empirical covariance (PROTOCOLS §2): targets and basis
+    are its eigen-decomposition, computed here independently; the population spectrum is kept in meta."""
+    ds = data.gaussian(8, "lognormal", seed=1)
+    fs = train_net.finite_set(ds, 40, seed=2)
+    X = fs.X
+    emp = np.cov(X.T, bias=True)
+    np.testing.assert_allclose(fs.lam, np.linalg.eigvalsh(emp)[::-1], rtol=1e-10)
+    np.testing.assert_allclose(fs.U.T @ emp @ fs.U, np.diag(fs.lam), atol=1e-10)
+    assert np.max(np.abs(np.log(fs.lam / ds.lam))) > 0.1  # n = 40: far from the population spectrum
+    assert fs.meta["population_lam"] == pytest.approx(list(ds.lam))

@@ -5,7 +5,7 @@ import numpy as np
 
 from . import argtypes as T
 from . import registry
-from .emergence import CRITERIA, emergence_time
+from .emergence import ALL_CRITERIA, emergence_time
 from .errors import SpecbiasError
 from .fit import fit_exponent
 from .output import dumps
@@ -126,11 +126,11 @@ def add_parsers(sub) -> None:
     p = sub.add_parser("theory", help="closed-form generated variance for an architecture")
     add_common(p)
     p.add_argument("--tau", type=T.nonneg, nargs="+", default=DEFAULT_TAU, help="training times τ")
-    p.add_argument("--criterion", default="geometric", choices=CRITERIA)
+    p.add_argument("--criterion", default="geometric", choices=ALL_CRITERIA)
     p.set_defaults(func=cmd_theory)
     p = sub.add_parser("emergence", help="emergence times τ* and the fitted exponent")
     add_common(p)
-    p.add_argument("--criterion", default="geometric", choices=CRITERIA)
+    p.add_argument("--criterion", default="geometric", choices=ALL_CRITERIA)
     p.set_defaults(func=cmd_emergence)
     p = sub.add_parser("derive", help="derive the ODE from the loss and check every closed form")
     p.add_argument("arch", help="architecture name, or a path to a module that registers one")

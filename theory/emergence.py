@@ -1,7 +1,10 @@
 """Mode emergence (THEORY §4.1): the first time λ̃_k(τ) crosses a threshold between v₀ and λ_k.
 
 - v₀ is the exact generated variance at τ = 0; the target is the data variance λ_k.
-- Thresholds: geometric √(v₀λ) (default), harmonic 2/(1/v₀ + 1/λ), arithmetic (v₀ + λ)/2.
+- Thresholds: geometric √(v₀λ) (default), harmonic 2/(1/v₀ + 1/λ), arithmetic (v₀ + λ)/2, and
+  "band": entering λ(1 ± 0.2), the first paper's fourth criterion, i.e. the crossing of λ(1 − 0.2) from
+  below (increasing modes) or of λ(1 + 0.2) from above (decreasing); a mode whose v₀ already lies in the
+  band never enters it (τ* = NaN; it is inside the gray zone v₀/λ ∈ (0.5, 2) anyway).
 - Direction: increasing if v₀ < λ, decreasing otherwise.
 - Closed forms: exact root finding (a log-τ scan for the first sign change, then bisection in ln τ).
 - Sampled checkpoints: log–log interpolation between the two bracketing checkpoints, no smoothing.
@@ -14,11 +17,14 @@ from . import validate as V
 from .errors import SpecbiasError
 from .registry import get
 
-CRITERIA = ("geometric", "harmonic", "arithmetic")
+CRITERIA = ("geometric", "harmonic", "arithmetic")  # thresholds between v₀ and λ
+BAND = 0.2  # half-width of the "band" criterion: entering λ(1 ± BAND)
+ALL_CRITERIA = CRITERIA + ("band",)
 
 
 def threshold(v0, lam, criterion: str = "geometric"):
-    """The crossing level between v₀ and λ for `criterion` (geometric, harmonic or arithmetic)."""
+    """The crossing level for `criterion`: between v₀ and λ (geometric, harmonic, arithmetic), or the
+    near edge of the band λ(1 ± BAND) ("band": λ(1 − BAND) if v₀ < λ, else λ(1 + BAND))."""
     v0, lam = np.asarray(v0, dtype=float), np.asarray(lam, dtype=float)
     if criterion == "geometric":
         return np.sqrt(v0 * lam)
@@ -26,7 +32,16 @@ def threshold(v0, lam, criterion: str = "geometric"):
         return 2.0 / (1.0 / v0 + 1.0 / lam)
     if criterion == "arithmetic":
         return 0.5 * (v0 + lam)
-    raise SpecbiasError(f"unknown emergence criterion {criterion!r}; valid: {', '.join(CRITERIA)}")
+    if criterion == "band":
+        return lam * np.where(v0 < lam, 1.0 - BAND, 1.0 + BAND)
+    raise SpecbiasError(f"unknown emergence criterion {criterion!r}; valid: {', '.join(ALL_CRITERIA)}")
+
+
+def _inside_at_start(v0, lam, criterion: str) -> np.ndarray:
+    """Modes already past the crossing level at τ = 0 (only possible for "band": v₀ inside the band)."""
+    if criterion != "band":
+        return np.zeros(np.broadcast(v0, lam).shape, bool)
+    return np.abs(np.asarray(v0, float) / np.asarray(lam, float) - 1.0) <= BAND
 
 
 def _first_crossing(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -84,7 +99,8 @@ def emergence_time(arch, lam, criterion: str = "geometric", Q=0.1, eta=1.0, sigm
         lv = _log_var_rows(arch, lam_r, q_r, tau, eta, sigma0, sigmaT, params)
         return sign[..., None] * (lv - log_thr[..., None])
 
-    return first_passage(g, lam_r.shape, tau_range, grid).reshape(lam.shape)
+    out = first_passage(g, lam_r.shape, tau_range, grid).reshape(lam.shape)
+    return np.where(_inside_at_start(v0, lam, criterion), np.nan, out)
 
 
 def first_passage(g, shape, tau_range=(1e-8, 1e12), grid: int = 400) -> np.ndarray:
@@ -119,4 +135,5 @@ def emergence_from_checkpoints(tau, lam_tilde, v0, lam, criterion: str = "geomet
     t_hi = np.log(tau[first])
     t_lo = np.where(first > 0, np.log(tau[np.maximum(first - 1, 0)]), t_hi)
     frac = np.where(g_hi != g_lo, -g_lo / np.where(g_hi != g_lo, g_hi - g_lo, 1.0), 1.0)
+    found = found & ~_inside_at_start(v0, lam, criterion)
     return np.where(found, np.exp(t_lo + frac * (t_hi - t_lo)), np.nan)

@@ -7,7 +7,10 @@ gray zone excluded):
   half of them (the emerging modes with λ at or above their median);
 - the simultaneity index S = std(ln τ*) / std(ln λ) over the emerging modes: 1 under the inverse law
   τ* ∝ 1/λ, 0 when every mode emerges at once (the paper's convolutional phenomenon);
-- the converged-target mismatch: λ̃(τ → ∞) against the target variance along each basis vector.
+- the converged-target mismatch: λ̃(τ → ∞) against the target variance along each basis vector. A
+  mode is off target when |ln(λ̃/target)| ≥ REACHED; for a measured λ̃ with a confidence interval (the
+  Monte-Carlo error of a sampled variance), only when the WHOLE interval lies beyond REACHED, i.e. the
+  data say so beyond their error (`TargetCheck`).
 Each of these is a separate reason. Classification:
 - "departs": at least one reason — target not reached, α outside the declared range, or S < SIMULTANEOUS;
 - "departs (declared), not detected here": the architecture's declared law is "departs" but none of
@@ -53,13 +56,49 @@ class Flag:
     worst_target_ratio: float = float("nan")
     fraction_reached: float = float("nan")
     tau_star: dict = field(default_factory=dict, repr=False)  # criterion → τ* per mode (not in as_dict)
+    target: TargetCheck | None = field(default=None, repr=False)  # the converged-target check (not in as_dict)
     lam: np.ndarray | None = field(default=None, repr=False)  # the variances τ* belongs to
 
     def as_dict(self) -> dict:
-        d = {k: v for k, v in self.__dict__.items() if k not in ("fits", "fits_high", "tau_star", "lam")}
+        d = {k: v for k, v in self.__dict__.items() if k not in ("fits", "fits_high", "tau_star", "lam", "target")}
         d["fits"] = {c: {k: f.as_dict() for k, f in fs.items()} for c, fs in self.fits.items()}
         d["fits_high"] = {c: f.as_dict() for c, f in self.fits_high.items()}
         return d
+
+
+@dataclass
+class TargetCheck:
+    """Converged variance against target per mode (modes with target ≥ FLOOR·σ₀² only): ratio λ̃/target,
+    its CI (None for exact values) and the off-target mask (beyond REACHED, beyond the CI if given)."""
+
+    lam: np.ndarray
+    ratio: np.ndarray
+    ci: tuple | None
+    off: np.ndarray
+
+    @classmethod
+    def of(cls, converged, target, ci=None, sigma0: float = 0.002) -> "TargetCheck":
+        target = np.asarray(target, float)
+        keep = target >= FLOOR * sigma0**2
+        ratio = (np.asarray(converged, float) / target)[keep]
+        if ci is None:
+            off = np.abs(np.log(ratio)) >= REACHED
+        else:
+            lo, hi = ((np.asarray(b, float) / target)[keep] for b in ci)
+            if np.any(~(lo <= ratio) | ~(ratio <= hi)):
+                raise theory.SpecbiasError("converged_ci must bracket the converged variances (lo ≤ λ̃ ≤ hi)")
+            off = (np.log(hi) <= -REACHED) | (np.log(lo) >= REACHED)
+            ci = (lo, hi)
+        return cls(target[keep], ratio, ci, off)
+
+    def describe(self, limit: int = 5) -> str:
+        """One line naming the off-target modes (largest |ln ratio| first)."""
+        idx = np.nonzero(self.off)[0]
+        idx = idx[np.argsort(-np.abs(np.log(self.ratio[idx])))]
+        parts = [f"λ = {self.lam[i]:.3g}: {self.ratio[i]:.3f}"
+                 + ("" if self.ci is None else f" [{self.ci[0][i]:.3f}, {self.ci[1][i]:.3f}]") for i in idx[:limit]]
+        more = f", … ({idx.size - limit} more)" if idx.size > limit else ""
+        return ", ".join(parts) + more
 
 
 def emerging(lam, tau_star, v0) -> np.ndarray:
@@ -92,14 +131,14 @@ def _faster(ratio: float) -> str:
         + " than the one-layer linear model (median τ* ratio)"
 
 
-def _reasons(arch, fits, S, converged, target, Q, sigma0) -> list:
+def _reasons(arch, fits, S, check: TargetCheck, Q) -> list:
     out = []
-    keep = np.asarray(target, float) >= FLOOR * sigma0**2
-    ratio = (np.asarray(converged, float) / np.asarray(target, float))[keep]
-    dev = np.abs(np.log(ratio))
-    if np.mean(dev < REACHED) < 1.0:
-        out.append(f"target not reached: converged λ̃/target spans {ratio.min():.3g}–{ratio.max():.3g} "
-                   f"({100 * np.mean(dev >= REACHED):.0f}% of the modes with target ≥ {FLOOR:g}σ₀² off by >10%)")
+    if check.off.any():
+        beyond = "" if check.ci is None else " beyond their 95% CI"
+        out.append(f"target not reached: {int(check.off.sum())} of {check.off.size} modes (target ≥ "
+                   f"{FLOOR:g}σ₀²) end with |ln(λ̃/target)| ≥ {REACHED:g}{beyond} "
+                   f"(converged λ̃/target{'' if check.ci is None else ' [CI]'}: {check.describe()}); "
+                   f"all modes span {check.ratio.min():.3g}–{check.ratio.max():.3g}")
     for crit, fit in fits.items():
         inc = fit["increasing"]
         rng = arch.law.exponent_range(crit, Q)
@@ -114,23 +153,25 @@ def _reasons(arch, fits, S, converged, target, Q, sigma0) -> list:
 
 def classify(arch_name, lam_tau_star: dict, lam: np.ndarray, v0: float, converged: np.ndarray,
              target: np.ndarray, Q: float, reference_tau_star: dict | None = None,
-             dataset: str = "", basis: str = "eigen", sigma0: float = 0.002) -> Flag:
+             dataset: str = "", basis: str = "eigen", sigma0: float = 0.002, converged_ci=None) -> Flag:
     """Classify from emergence times per criterion (τ* per mode, `lam` = the data variance along each
     measured direction), the converged generated variances and the targets (see the module doc).
-    `reference_tau_star`: the one-layer linear model's τ* on the same variances (for the constant)."""
+    `reference_tau_star`: the one-layer linear model's τ* on the same variances (for the constant).
+    `converged_ci`: (lo, hi) per mode, the CI of a measured `converged` (see TargetCheck)."""
     arch = theory.get(arch_name)
     lam = np.asarray(lam, float)
     fits = {c: theory.fit_exponent(lam, ts, v0) for c, ts in lam_tau_star.items()}
     high = {c: high_variance_fit(lam, ts, v0) for c, ts in lam_tau_star.items()}
     first = next(iter(lam_tau_star))
     S = simultaneity(lam, lam_tau_star[first], v0)
-    keep = np.asarray(target, float) >= FLOOR * sigma0**2
-    dev = np.abs(np.log(np.asarray(converged) / np.asarray(target)))[keep]
+    check = TargetCheck.of(converged, target, converged_ci, sigma0)
+    dev = np.abs(np.log(check.ratio))
     flag = Flag(arch.name, dataset, basis, "", "", fits, high, S, declared=arch.law.kind,
                 tau_star=dict(lam_tau_star), lam=lam,
                 worst_target_ratio=float(np.exp(np.max(dev)) if dev.size else np.nan),
-                fraction_reached=float(np.mean(dev < REACHED)))
-    flag.reasons = _reasons(arch, fits, S, converged, target, Q, sigma0)
+                fraction_reached=float(np.mean(~check.off)) if dev.size else np.nan)
+    flag.target = check
+    flag.reasons = _reasons(arch, fits, S, check, Q)
     if reference_tau_star:
         ok = np.isfinite(lam_tau_star[first]) & np.isfinite(reference_tau_star[first])
         if ok.any():

@@ -10,7 +10,10 @@
   re-crossed and re-fitted. `ci` combines both half-widths in quadrature; both parts are reported.
 - Comparison: the one-layer linear theory on the same spectrum at the Q whose exact τ = 0 variance
   σ_0^{2(1−Q)} σ_T^{2Q} (THEORY §3.2) equals the network's median measured v₀ (`q_effective`); then the
-  departure classifier of the linear architectures (verify.departure.classify) with that reference.
+  departure classifier of the linear architectures (verify.departure.classify) with that reference;
+  a mode counts as off target only if the bootstrap CI of its last-checkpoint variance lies wholly
+  beyond the classifier's 10% rule (`converged_ci`); the target is the spectrum the network was trained
+  on (population λ for fresh Gaussian draws; for a finite training set, its empirical covariance).
   The network's clock is steps × lr; under Adam (EDM protocol) it is not the theory's ητ, so a
   "different constant" is expected there and the time-scale factor is reported with its CI.
 """
@@ -22,7 +25,7 @@ from types import SimpleNamespace
 import numpy as np
 
 import theory
-from theory.emergence import CRITERIA, emergence_from_checkpoints
+from theory.emergence import ALL_CRITERIA, emergence_from_checkpoints
 from theory.fit import GRAY_ZONE
 
 from . import departure
@@ -67,7 +70,7 @@ def series(run, basis: str = "eigen"):
             np.asarray(run.arrays[f"var_boot_{basis}"], float), np.asarray(run.arrays[f"lam_{basis}"], float))
 
 
-def emergence(run, basis: str = "eigen", criteria=CRITERIA, gray_zone=GRAY_ZONE) -> dict:
+def emergence(run, basis: str = "eigen", criteria=ALL_CRITERIA, gray_zone=GRAY_ZONE) -> dict:
     """Per criterion: τ* per mode, its bootstrap replicates, v₀, and NetFit per direction."""
     tau, var, boot, lam = series(run, basis)
     if tau.size < 2 or tau[0] != 0:
@@ -111,6 +114,27 @@ def time_scale(tau_star, ref, tau_boot=None, use=None) -> dict:
             "n": int(ok.sum())}
 
 
+def converged_ci(run, basis: str = "eigen") -> tuple:
+    """95% CI (lo, hi) per mode of the last checkpoint's generated variance: the Monte-Carlo error of
+    the sampled variance (percentile bootstrap over the generated samples), widened to contain the
+    point estimate. Training noise (checkpoint-to-checkpoint jitter) is not in it; see `plateau`."""
+    _, var, boot, _ = series(run, basis)
+    q = (1 - CONFIDENCE) / 2
+    if boot.shape[1] < 10:
+        raise theory.SpecbiasError(f"converged_ci needs ≥ 10 bootstrap replicates (the run has {boot.shape[1]})")
+    lo, hi = np.quantile(boot[-1].astype(float), [q, 1 - q], axis=0)
+    return np.minimum(lo, var[-1]), np.maximum(hi, var[-1])
+
+
+def plateau(run, basis: str = "eigen", last: int = 5) -> dict:
+    """λ̃/λ over the last `last` checkpoints per mode: mean and standard deviation (the training noise
+    the bootstrap CI leaves out), and the τ span they cover."""
+    tau, var, _, lam = series(run, basis)
+    r = var[-last:] / lam
+    return {"mean": r.mean(0), "sd": r.std(0, ddof=1) if r.shape[0] > 1 else np.full(lam.shape, np.nan),
+            "tau": (float(tau[-last:][0]), float(tau[-1]))}
+
+
 def fitted_modes(v0, lam, gray_zone=GRAY_ZONE) -> np.ndarray:
     """Increasing modes outside the gray zone (those the increasing-mode fit uses)."""
     ratio = np.asarray(v0, float) / np.asarray(lam, float)
@@ -137,8 +161,9 @@ def compare(run, basis: str = "eigen", criteria=("geometric", "harmonic"), em: d
     judge = SimpleNamespace(name=run.meta["net"], law=theory.Law("inverse-variance", "linear theory ± band",
                                                                  ranges))
     tau_star = {c: em[c]["tau_star"] for c in criteria}
+    ci = converged_ci(run, basis) if np.asarray(run.arrays[f"var_boot_{basis}"]).shape[1] >= 10 else None
     flag = departure.classify(judge, tau_star, lam, var[0], var[-1], lam, Q, ref,
-                              dataset=run.meta["data"]["name"], basis=basis)
+                              dataset=run.meta["data"]["name"], basis=basis, sigma0=s0, converged_ci=ci)
     use = fitted_modes(var[0], lam)
     scale = {c: time_scale(em[c]["tau_star"], ref[c], em[c]["tau_star_boot"], use) for c in criteria}
     return {"flag": flag, "Q_effective": Q, "v0_linear": v0_lin, "reference_tau_star": ref,
