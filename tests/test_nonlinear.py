@@ -281,25 +281,34 @@ def d128_run(out=None):
                                progress=False, out=out)
 
 
-@pytest.mark.slow  # ~15-25 min on 2 loaded cores
-def test_mlp_on_gaussian_d128_follows_the_inverse_variance_law(tmp_path):
-    """The paper's headline nonlinear result (seed 000, d = 128 log-normal Gaussian, MLP-UNet, EDM
-    protocol): increasing modes emerge with α ≈ 1 and the network is classified as following the law
-    (D128_VERDICTS; range declared above)."""
-    import time
-
-    t0 = time.perf_counter()
-    run = d128_run(tmp_path / "d128")
+@pytest.fixture(scope="module")
+def d128(tmp_path_factory):
+    run = d128_run(tmp_path_factory.mktemp("d128"))
     em = NL.emergence(run)
-    out = NL.compare(run, em=em)
+    return run, em, NL.compare(run, em=em)
+
+
+@pytest.mark.slow  # ~6 min at load 3 on 2 cores (train 119 s, sample 230 s)
+def test_mlp_on_gaussian_d128_exponent_in_the_declared_range(d128):
+    """The paper's headline nonlinear result (seed 000, d = 128 log-normal Gaussian, MLP-UNet, EDM
+    protocol): increasing modes emerge with α ≈ 1 (range declared above). Measured 2026-11-29:
+    α = 1.212 [1.059, 1.365], N = 61, range [1.008, 1.608]."""
+    run, em, out = d128
     fit = em["geometric"]["fits"]["increasing"]
     lo, hi = out["exponent_range"]["geometric"]
-    print(f"d=128: {time.perf_counter() - t0:.0f} s; α = {fit.alpha:.3f} CI {fit.ci} (N = {fit.n}); "
-          f"range [{lo:.3f}, {hi:.3f}]; {out['flag'].classification}: {out['flag'].reason}")
     assert fit.n >= 10 and np.all(np.isfinite(fit.ci))
     assert lo <= fit.alpha <= hi, f"α = {fit.alpha:.3f} outside [{lo:.3f}, {hi:.3f}]: {out['flag'].reason}"
     assert fit.ci[0] <= hi and fit.ci[1] >= lo
-    assert out["flag"].classification in D128_VERDICTS, out["flag"].reason
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="finding, not a tuning target: the declared verdict is 'follows' "
+                   "(the paper's), the measurement says 'departs': one mode (λ = 3.51) ends at 0.846 "
+                   "[0.802, 0.891] of its target, 0.854 ± 0.011 over the last 5 checkpoints; the 10 "
+                   "largest modes average 0.92 of target, the rest 0.99")
+def test_mlp_on_gaussian_d128_follows_the_inverse_variance_law(d128):
+    """The paper's verdict for this network, judged by the departure classifier (D128_VERDICTS)."""
+    assert d128[2]["flag"].classification in D128_VERDICTS, d128[2]["flag"].reason
 
 
 def test_nonlinear_report_plumbing_without_training(tmp_path, monkeypatch):
@@ -326,3 +335,34 @@ def test_finite_training_set_is_measured_against_its_empirical_covariance():
     np.testing.assert_allclose(fs.U.T @ emp @ fs.U, np.diag(fs.lam), atol=1e-10)
     assert np.max(np.abs(np.log(fs.lam / ds.lam))) > 0.1  # n = 40: far from the population spectrum
     assert fs.meta["population_lam"] == pytest.approx(list(ds.lam))
+
+
+def test_sampler_bias_of_the_optimum():
+    """Many Heun steps reproduce the exact flow of the optimal denoiser from x(σ_T) = σ_T z:
+    λ̃*/λ = σ_T²(λ + σ_0²)/((λ + σ_T²)λ); the paper's 20 steps overstate it by 5–10% (λ from 5 to 0.05)."""
+    lam = np.geomspace(0.05, 5.0, 6)
+    smp = {"sigma0": 0.002, "sigmaT": 80.0, "rho": 7.0}
+    exact = 80.0**2 * (lam + 0.002**2) / ((lam + 80.0**2) * lam)
+    np.testing.assert_allclose(NL.sampler_bias(lam, dict(smp, heun_steps=2048)), exact, rtol=1e-4)
+    b20 = NL.sampler_bias(lam, dict(smp, heun_steps=20)) / exact - 1
+    assert np.all((b20 > 0.04) & (b20 < 0.12))
+
+
+def test_latent_variance_explains_an_optimal_denoisers_monte_carlo_error():
+    """The optimal denoiser through the CRN sampler: along u_k the generated variance is exactly
+    λ_k b_k (sampler_bias) × the latent batch's variance along u_k (latent_variance); a different latent
+    batch (another seed) does not explain it."""
+    ds = data.gaussian(8, "lognormal", seed=1)
+    U, lam = ds.U, ds.lam
+    smp = crn.CheckpointSampler(ds.d, {"eigen": ds.basis("eigen")}, 400, 40, seed=7, bootstrap=0)
+    Ut = torch.as_tensor(U)
+    lt = torch.as_tensor(lam)
+
+    def D(x, s):
+        return ((x @ Ut) * (lt / (lt + s**2))) @ Ut.T
+
+    var = smp.measure(D, torch.float64)["var_eigen"]
+    meta = smp.describe()
+    got = var / (lam * NL.sampler_bias(lam, meta))
+    np.testing.assert_allclose(got, NL.latent_variance(meta, U), rtol=1e-9)
+    assert np.max(np.abs(got / NL.latent_variance(dict(meta, seed=8), U) - 1)) > 0.02

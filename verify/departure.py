@@ -71,10 +71,11 @@ class TargetCheck:
     """Converged variance against target per mode (modes with target ≥ FLOOR·σ₀² only): ratio λ̃/target,
     its CI (None for exact values) and the off-target mask (beyond REACHED, beyond the CI if given)."""
 
-    lam: np.ndarray
+    target: np.ndarray
     ratio: np.ndarray
     ci: tuple | None
     off: np.ndarray
+    keep: np.ndarray  # which of the given modes were checked (target ≥ FLOOR·σ₀²)
 
     @classmethod
     def of(cls, converged, target, ci=None, sigma0: float = 0.002) -> "TargetCheck":
@@ -89,13 +90,13 @@ class TargetCheck:
                 raise theory.SpecbiasError("converged_ci must bracket the converged variances (lo ≤ λ̃ ≤ hi)")
             off = (np.log(hi) <= -REACHED) | (np.log(lo) >= REACHED)
             ci = (lo, hi)
-        return cls(target[keep], ratio, ci, off)
+        return cls(target[keep], ratio, ci, off, keep)
 
     def describe(self, limit: int = 5) -> str:
         """One line naming the off-target modes (largest |ln ratio| first)."""
         idx = np.nonzero(self.off)[0]
         idx = idx[np.argsort(-np.abs(np.log(self.ratio[idx])))]
-        parts = [f"λ = {self.lam[i]:.3g}: {self.ratio[i]:.3f}"
+        parts = [f"target {self.target[i]:.3g}: {self.ratio[i]:.3f}"
                  + ("" if self.ci is None else f" [{self.ci[0][i]:.3f}, {self.ci[1][i]:.3f}]") for i in idx[:limit]]
         more = f", … ({idx.size - limit} more)" if idx.size > limit else ""
         return ", ".join(parts) + more

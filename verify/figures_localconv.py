@@ -63,9 +63,10 @@ def mechanism(path, lam, bar, tau, traj, thresholds, picks) -> None:
     keep = lam >= 1e-6 * lam.max()  # constant pixels (λ ≈ 0) left out
     a.loglog(lam[keep], bar[keep], "o", ms=3)
     lo, hi = lam[keep].min(), lam.max()
-    a.loglog([lo, hi], [lo, hi], "k--", lw=0.8, label="uᵀΣ̄u = λ (stationary data)")
-    a.set_xlabel("λ_u = uᵀΣu (data PC variance)")
-    a.set_ylabel("uᵀΣ̄u (shift-averaged)")
+    a.loglog([lo, hi], [lo, hi], "k--", lw=0.8, label=r"$u^\top\bar{\Sigma}u = \lambda_u$ (stationary data)")
+    a.set_xlabel(r"$\lambda_u = u^\top\Sigma u$ (data PC variance)")
+    # mathtext: the combining macron of "Σ̄" is dropped by the default font, which printed uᵀΣu
+    a.set_ylabel(r"$u^\top\bar{\Sigma}u$ (shift-averaged)")
     a.legend(fontsize=7)
     for k, c in zip(picks, _colors(len(picks))):
         b.loglog(tau, traj[:, k], color=c, label=f"PC {k}: λ = {lam[k]:.2g}")

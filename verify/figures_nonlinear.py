@@ -25,7 +25,8 @@ def trajectories(path, tau, var, lam, title: str) -> None:
 
 
 def heatmap(path, tau, var, lam, tau_star, gray, title: str) -> None:
-    """ln(λ̃/λ) over (checkpoint, mode sorted by λ), emergence times as dots, gray-zone modes hatched."""
+    """ln(λ̃/λ) over (checkpoint, mode sorted by λ), emergence times as dots, gray-zone modes (v₀/λ in the
+    gray zone, excluded from the fits) shaded."""
     order = np.argsort(lam)[::-1]
     fig, ax = plt.subplots(figsize=(5.6, 3.8))
     z = np.log(var[:, order] / lam[order]).T
@@ -36,26 +37,42 @@ def heatmap(path, tau, var, lam, tau_star, gray, title: str) -> None:
                     np.log(tau[1:]), np.arange(1, tau.size))
     ax.plot(pos, np.arange(lam.size), "k.", ms=3, label="τ* (geometric)")
     for i in np.nonzero(gray[order])[0]:
-        ax.axhspan(i - 0.5, i + 0.5, color="0.6", alpha=0.5, lw=0)
+        ax.axhspan(i - 0.5, i + 0.5, color="0.6", alpha=0.5, lw=0, label="gray zone" if i == np.nonzero(gray[order])[0][0] else None)
     ax.set(xlabel="checkpoint index (log-spaced steps)", ylabel="mode (λ descending)", title=title)
     ax.legend(loc="lower left", fontsize=7)
     _save(fig, path)
 
 
-def tau_star(path, lam, ts, fit, ref, factor, gray, title: str) -> None:
-    """τ* against λ: fitted modes, gray-zone/decreasing modes, the fit, and the linear theory scaled by
-    the fitted time-scale factor."""
+def _segments(x, y, mask):
+    """Runs of consecutive True in `mask` (x sorted): one line per run, so a curve never bridges a gap."""
+    edges = np.flatnonzero(np.diff(np.r_[0, mask.astype(int), 0]))
+    return [(x[a:b], y[a:b]) for a, b in zip(edges[::2], edges[1::2])]
+
+
+def tau_star(path, lam, ts, fits, ref, factor, v0, v0_lin, gray_zone, title: str) -> None:
+    """τ* against λ: increasing and decreasing modes outside the gray zone with their fits, gray-zone
+    modes as crosses, and the linear theory (its own v₀) scaled by the fitted time-scale factor, drawn
+    per direction outside ITS gray zone."""
     fig, ax = plt.subplots(figsize=(4.8, 3.6))
-    ax.loglog(lam[~gray], ts[~gray], "o", ms=4, label="increasing, fitted")
-    ax.loglog(lam[gray], ts[gray], "x", ms=4, color="0.5", label="gray zone / decreasing")
-    if np.isfinite(fit.alpha):
-        x = np.geomspace(lam[~gray].min(), lam[~gray].max(), 20)
-        ax.loglog(x, fit.a * x ** (-fit.alpha), "-",
-                  label=f"fit α = {fit.alpha:.2f} [{fit.ci[0]:.2f}, {fit.ci[1]:.2f}]")
+    r = v0 / lam
+    gray = (r > gray_zone[0]) & (r < gray_zone[1])
+    for name, sel, mark in (("increasing", ~gray & (r < 1), "o"), ("decreasing", ~gray & (r > 1), "s")):
+        line, = ax.loglog(lam[sel], ts[sel], mark, ms=4, label=f"{name} (N = {int(sel.sum())})")
+        fit = fits[name]
+        if np.isfinite(fit.alpha) and sel.sum() >= 2:
+            x = np.geomspace(lam[sel].min(), lam[sel].max(), 20)
+            ax.loglog(x, fit.a * x ** (-fit.alpha), "-", color=line.get_color(),
+                      label=f"fit α = {fit.alpha:.2f} [{fit.ci[0]:.2f}, {fit.ci[1]:.2f}]")
+    ax.loglog(lam[gray], ts[gray], "x", ms=4, color="0.5", label="gray zone (excluded)")
     if np.isfinite(factor):
-        ax.loglog(lam, factor * ref, "k--", lw=0.8, label=f"linear theory × {factor:.3g}")
+        order = np.argsort(lam)
+        x, y = lam[order], factor * np.asarray(ref)[order]
+        rl = v0_lin / x
+        ok = ((rl <= gray_zone[0]) | (rl >= gray_zone[1])) & np.isfinite(y)
+        for i, (a, b) in enumerate(_segments(x, y, ok)):
+            ax.loglog(a, b, "k--", lw=0.8, label=f"linear theory × {factor:.3g}" if i == 0 else None)
     ax.set(xlabel="λ", ylabel="τ* (geometric)", title=title)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=6)
     _save(fig, path)
 
 

@@ -12,8 +12,9 @@
   σ_0^{2(1−Q)} σ_T^{2Q} (THEORY §3.2) equals the network's median measured v₀ (`q_effective`); then the
   departure classifier of the linear architectures (verify.departure.classify) with that reference;
   a mode counts as off target only if the bootstrap CI of its last-checkpoint variance lies wholly
-  beyond the classifier's 10% rule (`converged_ci`); the target is the spectrum the network was trained
-  on (population λ for fresh Gaussian draws; for a finite training set, its empirical covariance).
+  beyond the classifier's 10% rule (`converged_ci`); the target is what the optimal denoiser of the
+  spectrum the network was trained on (population λ for fresh Gaussian draws; for a finite training
+  set, its empirical covariance) generates through the same sampler (`sampler_bias`).
   The network's clock is steps × lr; under Adam (EDM protocol) it is not the theory's ητ, so a
   "different constant" is expected there and the time-scale factor is reported with its CI.
 """
@@ -114,6 +115,36 @@ def time_scale(tau_star, ref, tau_boot=None, use=None) -> dict:
             "n": int(ok.sum())}
 
 
+def sampler_bias(lam, sampler: dict) -> np.ndarray:
+    """b_k = λ̃*_k/λ_k: the generated variance of the OPTIMAL denoiser D*(x; σ) = λ/(λ + σ²) x (mode by
+    mode, exact, no grid) pushed through the run's own sampler (its Karras schedule, Heun steps, ρ,
+    σ_0, σ_T, final step), over λ. Exact integration from x(σ_T) = σ_T z gives σ_T²(λ + σ_0²)/((λ + σ_T²)λ)
+    (THEORY §3.1, whose λ + σ_0² assumes the start variance λ + σ_T²); 20 Heun steps give 5–10% more. A network at its optimum, measured with this sampler, ends at b_k λ_k: that, not λ_k,
+    is the converged target of the measurement."""
+    import torch
+
+    from numerics.samplers import edm_schedule, heun
+
+    lam_t = torch.as_tensor(np.asarray(lam, float), dtype=torch.float64)
+    sched = edm_schedule(int(sampler["heun_steps"]), sampler["sigma0"], sampler["sigmaT"], sampler["rho"])
+    gain = heun(lambda x, s: x * lam_t / (lam_t + s**2), torch.ones(1, lam_t.numel(), dtype=torch.float64),
+                sched, bool(sampler.get("final_denoise", False)))[0]
+    return (sampler["sigmaT"] * gain.numpy()) ** 2 / lam_t.numpy()
+
+
+def latent_variance(sampler: dict, U) -> np.ndarray:
+    """Sample variance of the run's fixed CRN latent batch z (seed and size from the run's sampler
+    record) along each column of U. For a converged network whose map is aligned with U, the generated
+    variance along u_k is (its gain) × this, so λ̃_k/(target_k × this) removes the part of a mode's
+    deviation that the one latent batch shared by every checkpoint causes (a control variate, E = 1)."""
+    from numerics.crn import CheckpointSampler
+
+    U = np.asarray(U, float)
+    z = CheckpointSampler(U.shape[0], {}, int(sampler["n_samples"]), int(sampler["heun_steps"]),
+                          seed=int(sampler["seed"]), bootstrap=0).z.numpy()
+    return ((z - z.mean(0)) @ U).var(0, ddof=1)
+
+
 def converged_ci(run, basis: str = "eigen") -> tuple:
     """95% CI (lo, hi) per mode of the last checkpoint's generated variance: the Monte-Carlo error of
     the sampled variance (percentile bootstrap over the generated samples), widened to contain the
@@ -162,10 +193,11 @@ def compare(run, basis: str = "eigen", criteria=("geometric", "harmonic"), em: d
                                                                  ranges))
     tau_star = {c: em[c]["tau_star"] for c in criteria}
     ci = converged_ci(run, basis) if np.asarray(run.arrays[f"var_boot_{basis}"]).shape[1] >= 10 else None
-    flag = departure.classify(judge, tau_star, lam, var[0], var[-1], lam, Q, ref,
+    bias = sampler_bias(lam, sampler)
+    flag = departure.classify(judge, tau_star, lam, var[0], var[-1], lam * bias, Q, ref,
                               dataset=run.meta["data"]["name"], basis=basis, sigma0=s0, converged_ci=ci)
     use = fitted_modes(var[0], lam)
     scale = {c: time_scale(em[c]["tau_star"], ref[c], em[c]["tau_star_boot"], use) for c in criteria}
-    return {"flag": flag, "Q_effective": Q, "v0_linear": v0_lin, "reference_tau_star": ref,
+    return {"flag": flag, "Q_effective": Q, "sampler_bias": bias, "v0_linear": v0_lin, "reference_tau_star": ref,
             "linear_fit": {c: f.as_dict() for c, f in lin_fit.items()}, "time_scale": scale,
             "exponent_range": {c: ranges[(c, Q)] for c in criteria}}
