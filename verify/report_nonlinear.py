@@ -166,6 +166,21 @@ def _verdict_text(flag, cmp) -> str:
             f"{departure.SIMULTANEOUS} counts as near-simultaneous).")
 
 
+def _latent_text(run, cmp) -> str:
+    """The converged levels with the fixed latent batch's share divided out (a control variate; see
+    verify.nonlinear.latent_variance), summarised over the 10 largest modes and the rest."""
+    check = cmp["flag"].target
+    if check is None or "latent_var" not in cmp:
+        return ""
+    c = check.ratio / cmp["latent_var"][check.keep]
+    top = np.argsort(-check.target)[:10]
+    rest = np.setdiff1d(np.arange(c.size), top)
+    return (f"Converged λ̃/target with the latent batch's own variance divided out: 10 largest modes mean "
+            f"{c[top].mean():.3f} (min {c[top].min():.3f}), the other {rest.size} mean {c[rest].mean():.3f}; "
+            f"{int(np.sum(np.abs(np.log(c)) >= departure.REACHED))} modes with |ln| ≥ {departure.REACHED:g} "
+            "(a diagnostic; the verdict uses the direct measurement and its bootstrap CI).")
+
+
 def _section(exp, run, em, cmp) -> tuple[list, dict]:
     flag = cmp["flag"]
     verdict = flag.classification
@@ -178,7 +193,7 @@ def _section(exp, run, em, cmp) -> tuple[list, dict]:
                           (f"{cmp['linear_fit'][c]['alpha']:.3f} → [{cmp['exponent_range'][c][0]:.2f}, "
                            f"{cmp['exponent_range'][c][1]:.2f}]") if c in cmp["exponent_range"] else "–"]
                          for c, e in em.items()]),
-              doc.p(_verdict_text(flag, cmp))]
+              doc.p(_verdict_text(flag, cmp) + " " + _latent_text(run, cmp))]
     if off:
         blocks += [doc.p("Off-target modes (the measured reason for 'target not reached'): the last checkpoint "
                          "against its Monte-Carlo CI, and the last checkpoints' mean ± sd (training noise, "
