@@ -175,8 +175,9 @@ def _latent_text(run, cmp) -> str:
     c = check.ratio / cmp["latent_var"][check.keep]
     top = np.argsort(-check.target)[:10]
     rest = np.setdiff1d(np.arange(c.size), top)
-    return (f"Converged λ̃/target with the latent batch's own variance divided out: 10 largest modes mean "
-            f"{c[top].mean():.3f} (min {c[top].min():.3f}), the other {rest.size} mean {c[rest].mean():.3f}; "
+    other = f", the other {rest.size} mean {c[rest].mean():.3f}" if rest.size else ""
+    return (f"Converged λ̃/target with the latent batch's own variance divided out: {top.size} largest modes "
+            f"mean {c[top].mean():.3f} (min {c[top].min():.3f}){other}; "
             f"{int(np.sum(np.abs(np.log(c)) >= departure.REACHED))} modes with |ln| ≥ {departure.REACHED:g} "
             "(a diagnostic; the verdict uses the direct measurement and its bootstrap CI).")
 
