@@ -141,24 +141,24 @@ class Conv2d(PatchConv):
         C, H, W = geometry(len(spectrum), P, C0, H0, self.name)
         F, J, r = H * W, P * P, P // 2
         d = offsets(P)
+        # every angle 2π(f_h a/H + f_w b/W) is 2π q/(HW) for the integer q = f_h a W + f_w b H: one table
+        table = [mp.cos(2 * mp.pi * mp.mpf(q) / F) for q in range(F)]
+
+        def cos(a, b, f):
+            return table[((f // W) * a * W + (f % W) * b * H) % F]
         nus, mix = [], []
         for c in range(C):
             spec = spectrum[c * F:(c + 1) * F]
-            acov = {}
-            for a in range(-2 * r, 2 * r + 1):
-                for b in range(-2 * r, 2 * r + 1):
-                    acov[a, b] = mp.fsum(spec[f] * mp.cos(2 * mp.pi * (mp.mpf((f // W) * a) / H
-                                                                       + mp.mpf((f % W) * b) / W))
-                                         for f in range(F)) / F
+            acov = {(a, b): mp.fsum(spec[f] * cos(a, b, f) for f in range(F)) / F
+                    for a in range(-2 * r, 2 * r + 1) for b in range(-2 * r, 2 * r + 1)}
             mat = mp.matrix([[acov[tuple(d[q] - d[p])] for q in range(J)] for p in range(J)])
             nu, vec = mp.eigsy(mat)
-            cos = [[mp.cos(2 * mp.pi * (mp.mpf(int(d[m, 0]) * (f // W)) / H + mp.mpf(int(d[m, 1]) * (f % W)) / W))
-                    for f in range(F)] for m in range(J)]
+            cos_mf = [[cos(int(d[m, 0]), int(d[m, 1]), f) for f in range(F)] for m in range(J)]
             for j in range(J):
                 nus.append(nu[j])
                 row = [mp.mpf(0)] * (C * F)
                 for f in range(F):
-                    row[c * F + f] = vec[J // 2, j] * mp.fsum(vec[m, j] * cos[m][f] for m in range(J))
+                    row[c * F + f] = vec[J // 2, j] * mp.fsum(vec[m, j] * cos_mf[m][f] for m in range(J))
                 mix.append(row)
         return F, nus, mix
 

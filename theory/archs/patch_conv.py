@@ -172,12 +172,26 @@ class PatchConv(Architecture):
         """Σ_j c_jk f(ν_j, ·) for a one-layer function f at rate Nη, over broadcast spectra.
 
         Layout (…, j, k): ν → (…, K, 1), c → (…, K, N), the other arguments → (…, 1, N or 1)."""
-        n, nu, mix = self.spectral(lam, K)
+        n, nu, mix = self._spectral_cached(lam, K)
         ndim = max([lam.ndim] + [np.ndim(x) for x in args] + [np.ndim(Q)])
         lead = (1,) * (ndim - lam.ndim)
         vals = per_mode(nu.reshape(lead + nu.shape + (1,)), *(_with_mode_axis(x, ndim) for x in args),
                         _with_mode_axis(self._one_gain(Q), ndim), n * eta)
         return np.einsum("...jk,...jk->...k", *np.broadcast_arrays(mix.reshape(lead + mix.shape), vals))
+
+    def _spectral_cached(self, lam, K):
+        """`spectral`, remembered for the last few spectra: emergence-time root finders and quadratures
+        call the closed form many times on one spectrum, and the decomposition (eigh of every patch
+        covariance) dominates each call. The arrays come back read-only."""
+        key = (self.name, lam.shape, lam.tobytes(), repr(K))
+        if key not in _SPECTRAL_CACHE:
+            out = self.spectral(lam, K)
+            for a in out[1:]:
+                a.flags.writeable = False
+            if len(_SPECTRAL_CACHE) >= _SPECTRAL_CACHE_SIZE:
+                _SPECTRAL_CACHE.pop(next(iter(_SPECTRAL_CACHE)))
+            _SPECTRAL_CACHE[key] = out
+        return _SPECTRAL_CACHE[key]
 
     def spectral(self, spectrum, K):
         """(positions sharing each tap, ν (…, J), c (…, J, n)) for whole spectra; J = K eigenmodes."""
@@ -211,10 +225,14 @@ class PatchConv(Architecture):
             if key not in cache:
                 cache[key] = self.spectral_mp([mp.mpf(x) for x in spec], K)[1:]
             nu, mix = cache[key]
+            modes = {}  # f(ν_j, args) once per distinct args: the same for every k when args are scalars
             for k in range(width):
-                vals = [mp.mpf(a[r, k]) for a in rows[1:]]
-                out[r, k] = float(mp.fsum(mix[j][k] * per_mode(nu[j], *vals, n * mp.mpf(eta))
-                                          for j in range(len(nu))))
+                args_k = tuple(float(a[r, k]) for a in rows[1:])
+                if args_k not in modes:
+                    vals = [mp.mpf(v) for v in args_k]
+                    modes[args_k] = [per_mode(v, *vals, n * mp.mpf(eta)) for v in nu]
+                f = modes[args_k]
+                out[r, k] = float(mp.fsum(mix[j][k] * f[j] for j in range(len(nu))))
         return out.reshape(lam.shape)
 
     def _weight_mp_array(self, lam, sigma, tau, Q, eta, K=5, **p):
@@ -230,6 +248,10 @@ class PatchConv(Architecture):
             return LINEAR._log_variance_mp(nu, t, q, rate, mp.mpf(sigma0), mp.mpf(sigmaT))
         return reference(lambda: self._mix_mp(per_mode, lam, (tau, Q), eta, K),
                          _extremes(lam, tau, Q, eta, sigma0, sigmaT))
+
+
+_SPECTRAL_CACHE: dict = {}
+_SPECTRAL_CACHE_SIZE = 16
 
 
 def _extremes(*arrays) -> list:
