@@ -95,6 +95,7 @@ def test_derive_verify_and_report_pass_for_the_minimal_architecture(tmp_path, re
     folder = tmp_path / "eps"
     md = (folder / "report.md").read_text()
     assert "| eps_linear |" in md and "skipped: no torch model declared" in md and "FAIL" not in md
+    assert "## Local convolution" not in md  # a section about conv2d/local2d, none of which was asked for
     table = json.loads((folder / "report.json").read_text())["architectures"]["eps_linear"]
     assert table["agreement"] == {"skipped": "no torch model declared (theory only)"}
     # the quadrature numbers of the report equal the one-layer closed form (Prop. 4.2)

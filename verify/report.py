@@ -190,8 +190,9 @@ def build(name: str = "default", preset: str = "default", seed: int = 0, out="re
         blocks = _intro(name, preset, cfg, seed, names) + _tables(results, cfg) + [doc.h2("Figures")]
         blocks += _figures(results, tmp)
         tables, arrays = _payload(results, cfg, seed)
-        local_blocks, tables["local_convolution"] = report_localconv.section(tmp)
-        blocks += local_blocks
+        if report_localconv.ARCHS & set(names):
+            local_blocks, tables["local_convolution"] = report_localconv.section(tmp)
+            blocks += local_blocks
         _write(tmp, name, blocks, tables, arrays)
     return Path(out) / name
 

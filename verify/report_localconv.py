@@ -16,6 +16,8 @@ from . import localconv as L
 from .departure import SIMULTANEOUS
 
 KERNELS = (1, 3, 5, 7)
+#: the architectures the section compares; a report restricted (--arch) to none of them leaves it out
+ARCHS = frozenset({"linear", "circulant", "conv2d", "local2d"})
 DIGIT_BASES = ("pcs", "fourier", "patch")
 MECHANISM_TESTS = ("tests/test_localconv_mechanism.py::test_weight_sharing_gives_near_simultaneous_emergence_on_images",
                    "tests/test_localconv_mechanism.py::test_without_weight_sharing_the_inverse_law_stays",
