@@ -304,3 +304,38 @@ def test_interruptions_and_bugs_are_one_line(exc, code, start, monkeypatch, caps
     if code == 1:
         with pytest.raises(ZeroDivisionError):
             main(["theory", "linear"])
+
+
+def test_sigterm_unwinds_like_ctrl_c_and_restores_the_handler(monkeypatch, capsys):
+    """SIGTERM raises where the process is (so Staged removes its temporary folder, train_net keeps
+    its completed checkpoints) and exits 143 with one line; the previous handler comes back."""
+    import signal
+
+    from theory import cli as theory_cli
+
+    def killed(args):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler raises before this returns
+        return 0
+
+    before = signal.getsignal(signal.SIGTERM)
+    monkeypatch.setattr(theory_cli, "cmd_theory", killed)
+    t0 = time.monotonic()
+    assert main(["theory", "linear"]) == 143
+    assert time.monotonic() - t0 < 4
+    err = capsys.readouterr().err.strip()
+    assert err == "specbias: terminated"
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+@pytest.mark.parametrize("argv,frag", [
+    (["theory", "linear", "--Q", "-1e5"], "initial gain Q must lie in [0, 1]"),
+    (["theory", "linear", "--lam", "1", "-2E3"], "--lam: value must be > 0 (got -2000)"),
+    (["theory", "linear", "--tau", "-.5e-3"], "--tau: value must be >= 0"),
+    (["theory", "linear", "--eta", "-inf"], "--eta: value contains NaN or infinite"),
+])
+def test_negative_numbers_with_exponents_are_values_not_options(argv, frag, capsys):
+    """argparse's own pattern takes `-1e5` for an option and says "expected one argument"."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert frag in err and "expected one argument" not in err

@@ -1,7 +1,9 @@
 """The `specbias` console command; each layer contributes its own subcommands.
 
 Errors: a bad input (theory.SpecbiasError, or an option argparse refuses) prints ONE line
-`specbias: error: ...` and exits 2; Ctrl-C prints `specbias: interrupted` and exits 130; anything
+`specbias: error: ...` and exits 2; Ctrl-C prints `specbias: interrupted` and exits 130, SIGTERM the
+same with `terminated` and 143 (both unwind, so half-written reports are removed and an interrupted
+training run keeps its completed checkpoints); anything
 else is a bug or an environment failure (out of memory, a full disk): one line
 `specbias: internal error: ...` and exit 1, with the traceback only when SPECBIAS_DEBUG=1.
 """
@@ -9,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
+import signal
 import sys
 
 from theory.errors import SpecbiasError
@@ -16,6 +20,13 @@ from theory.errors import SpecbiasError
 
 class Parser(argparse.ArgumentParser):
     """argparse with one-line errors: `specbias: error: ...` (subcommand parsers inherit it)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # `--Q -1e5`, `--tau -.5e-3`, `--beta -inf`: a value, not an option (argparse's own pattern
+        # misses exponents and inf/nan, then says "expected one argument" instead of naming the range)
+        self._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^-(inf|nan)$",
+                                                   re.IGNORECASE)
 
     def error(self, message):
         raise SpecbiasError(" ".join(str(message).split()))
@@ -41,12 +52,26 @@ def _fail(kind: str, text: str, code: int) -> int:
     return code
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the process is, so that it unwinds like Ctrl-C."""
+
+
+def _terminate(signum, frame):
+    raise Terminated
+
+
 def main(argv=None) -> int:
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread: leave signals alone
+        previous = None
     try:
         args = build_parser().parse_args(argv)
         return int(args.func(args) or 0)
     except SpecbiasError as exc:
         return _fail("error: ", str(exc), 2)
+    except Terminated:
+        return _fail("", "terminated", 143)
     except KeyboardInterrupt:
         return _fail("", "interrupted", 130)
     except BrokenPipeError:  # e.g. `specbias theory ... | head`
@@ -60,6 +85,9 @@ def main(argv=None) -> int:
             raise
         return _fail("internal error: ", f"{type(exc).__name__}: {exc} "
                      "(a bug in specbias: rerun with SPECBIAS_DEBUG=1 for the traceback and report it)", 1)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":
