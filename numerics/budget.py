@@ -5,8 +5,10 @@ Lower bounds on purpose (a refusal must never be wrong; a run that passes may st
 - training (population mode, all levels at once): parameters, gradients, W·C and the loss node's saved
   tensors, ~TRAIN_COPIES L·d² floats, plus the recorded gains (checkpoints × L × modes) and, with
   keep_weights, every checkpoint's W and b;
-- steps: the level that steps least to reach τ_max still takes ⌈η τ_max / h_l⌉ steps at its initial
-  step size h_l (numerics.train; product models may shrink h_l later, never grow it), `steps=N` N.
+- steps: the level that steps least to reach τ_max still takes ⌈η τ_max / h_l⌉ steps at the largest
+  step h_l its stability bound can ever allow (numerics.stability's `ceiling`; product models re-derive
+  h_l from the current weights at every checkpoint, and it may grow, but never past that ceiling),
+  `steps=N` N.
 `allow_large=True` (CLI `--force`) skips the refusal; the estimate is still computed.
 """
 from __future__ import annotations

@@ -75,7 +75,7 @@ class Adam:
         self.t += 1
         c1 = torch.as_tensor(1 - b1 ** self.t.numpy(), dtype=h.dtype, device=h.device)
         c2 = torch.as_tensor(1 - b2 ** self.t.numpy(), dtype=h.dtype, device=h.device)
-        lr, grouped = self.lr * (h > 0), self.grouped
+        lr, grouped = (h > 0).to(h.dtype) * self.lr, self.grouped  # h's dtype: a bool mask × float is float32
         with torch.no_grad():
             for (k, p), g in zip(params.items(), grads):
                 self.m[k].mul_(b1).add_(g, alpha=1 - b1)
