@@ -132,3 +132,28 @@ def test_power_law_keeps_exponent_near_one_but_not_the_order():
     assert 0.9 < fit.alpha < 1.2 and fit.n == 33
     assert np.any(np.diff(ts[:33]) < 0)  # out of order near the top of the spectrum (measured)
     assert ARCH.emergence_order_caveat
+
+
+@pytest.mark.parametrize("name", ["patch_conv", "conv2d"])
+def test_wide_spectra_are_accurate_in_float64(name, monkeypatch):
+    """One-outlier spectra at the span cap: the extended-precision decomposition keeps ln λ̃ within the
+    float64-vs-mpmath tolerance; plain float64 eigh (the threshold disabled) misses it by orders of
+    magnitude (4e−5 at span 1e12), so the check can fail."""
+    from theory.archs import patch_conv as pc
+    from verify.tolerances import tol
+
+    arch = theory.get(name)
+    lam = np.array([1e12, 1.0, 1.0, 1.0, 1.0]) if name == "patch_conv" else np.array([1e9, 1.0, 1.0])
+    spectrum = arch.as_spectrum(lam)
+    assert spectrum.max() / spectrum.min() > 1e6
+    ref = arch.log_generated_variance(spectrum, 1.0, dps=30)
+
+    def err():
+        pc._SPECTRAL_CACHE.clear()
+        fast = arch.log_generated_variance(spectrum, 1.0)
+        return np.max(np.abs(fast - ref) / np.maximum(1.0, np.abs(ref)))
+
+    assert err() <= tol("float64-vs-mpmath").rel
+    monkeypatch.setattr(pc, "FLOAT64_SPAN", np.inf)
+    assert err() > 10 * tol("float64-vs-mpmath").rel
+    pc._SPECTRAL_CACHE.clear()
