@@ -68,7 +68,7 @@ class CheckpointSampler:
                 "bootstrap": int(self.bootstrap), "bases": list(self.bases),
                 "denoiser_calls_per_checkpoint": 2 * int(self.steps) + int(self.final_denoise)}
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def generate(self, D, dtype=torch.float32, device="cpu") -> torch.Tensor:
         """Generated samples [n, d] (float64 on the CPU) of denoiser D(x, σ)."""
         z = self.z if self.crn else self._latents(int(self.seed) + 1000 + self.calls)

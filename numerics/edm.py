@@ -69,7 +69,8 @@ def loss_weight(name: str, sigma: torch.Tensor, sigma_data: float) -> torch.Tens
 class Denoiser(nn.Module):
     """D(x; σ) = c_skip x + c_out F(c_in x, c_noise) for a network F; callable as D(x, sigma) with
     x [..., d] and σ a number or a tensor broadcastable to x.shape[:-1] (numerics.measure.heun calls
-    it with a float)."""
+    it with a float). A single σ reaches the network as c_noise of shape [1]: networks broadcast their
+    noise embedding over the batch (numerics.models.nets)."""
 
     def __init__(self, net: nn.Module, precond: str = "edm", sigma_data: float = SIGMA_DATA_EDM):
         super().__init__()
@@ -83,7 +84,11 @@ class Denoiser(nn.Module):
         return next(self.net.parameters()).dtype
 
     def forward(self, x: torch.Tensor, sigma) -> torch.Tensor:
-        s = _sig(sigma, x).expand(x.shape[:-1])
+        s = _sig(sigma, x)
+        # one σ for the whole batch (the sampler): the network gets c_noise of shape [1] and computes its
+        # noise embedding once, broadcast over the samples (the same numbers as per sample, half the work
+        # of an MLP-UNet evaluation); a σ per sample (training) keeps the batch shape.
+        s = s.reshape(1) if s.numel() == 1 else s.expand(x.shape[:-1])
         c_skip, c_out, c_in, c_noise = (c.to(x.dtype) for c in preconditioning(self.precond, s, self.sigma_data))
         return c_skip[..., None] * x + c_out[..., None] * self.net(c_in[..., None] * x, c_noise)
 

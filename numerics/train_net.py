@@ -28,7 +28,7 @@ import torch
 from theory.errors import SpecbiasError
 
 from . import crn, edm
-from .devices import resolve_device
+from .devices import cpu_threads, resolve_device
 from .loop import ModuleParams, fit
 from .models.nets import DTYPES, build_net
 from .optim import make_optimizer
@@ -63,7 +63,7 @@ class NetObjective:
     def __init__(self, proto, D, data, generator, dtype, device):
         self.proto, self.D, self.data, self.generator = proto, D, data, generator
         self.dtype, self.device = dtype, device
-        self.total, self.count = 0.0, 0
+        self.total, self.count = torch.zeros((), dtype=torch.float64, device=device), 0
 
     def bind(self, tidx):
         pass
@@ -71,12 +71,14 @@ class NetObjective:
     def __call__(self, work) -> torch.Tensor:
         x = self.data.sample(self.proto.batch, self.generator, self.dtype, self.device)
         loss = self.proto.loss(self.D, x, self.generator)
-        self.total, self.count = self.total + float(loss.detach()), self.count + 1
+        self.total.add_(loss.detach())  # summed on the device: no host round trip per step
+        self.count += 1
         return loss.reshape(1)
 
     def segment_mean(self) -> float:
-        out = self.total / self.count if self.count else float("nan")
-        self.total, self.count = 0.0, 0
+        out = float(self.total) / self.count if self.count else float("nan")
+        self.total.zero_()
+        self.count = 0
         return out
 
 
@@ -125,10 +127,12 @@ def train_net(net: str, data, protocol="edm", *, steps: int = 2000, checkpoints:
               net_options: dict | None = None, protocol_options: dict | None = None,
               n_samples: int = 2000, heun_steps: int = 20, bases=("eigen",), bootstrap: int = 200,
               final_denoise: bool = False, crn_on: bool = True, seed: int = 0, dtype="float32",
-              device="auto", out=None, progress: bool = True) -> Run:
+              device="auto", out=None, progress: bool = True, threads: int | None = None) -> Run:
     """Train network `net` on `data` under `protocol` (a name or a numerics.edm.Protocol) for `steps`
     optimiser steps, measuring at `checkpoints` log-spaced step counts (0 included). Returns a Run with
-    arrays tau, steps, loss, lam, lam_<basis>, var_<basis>, var_boot_<basis>, mean_<basis>, samples."""
+    arrays tau, steps, loss, lam, lam_<basis>, var_<basis>, var_boot_<basis>, mean_<basis>, samples.
+    threads: torch CPU threads for training and sampling (None: the process's setting, e.g. from
+    OMP_NUM_THREADS; numerics.bench_nonlinear uses every core)."""
     t0 = time.perf_counter()
     dev, dt = resolve_device(device), DTYPES.get(dtype, dtype)
     proto = _protocol(protocol, protocol_options, data)
@@ -148,7 +152,7 @@ def train_net(net: str, data, protocol="edm", *, steps: int = 2000, checkpoints:
             "seeds": {"init": seed, "training": seed + 1, "sampling": seed + 2, "bootstrap": seed + 3,
                       "data": data.meta.get("seed")},
             "dtype": str(dt).replace("torch.", ""), "device": str(dev), "torch": torch.__version__,
-            "threads": torch.get_num_threads(), "loop": "numerics.loop.fit (one group)"}
+            "threads": int(threads or torch.get_num_threads()), "loop": "numerics.loop.fit (one group)"}
     lam = {f"lam_{b}": np.asarray(v[0], float) for b, v in basis_arrays.items()}
 
     def snapshot(status: str) -> Run:
@@ -168,8 +172,9 @@ def train_net(net: str, data, protocol="edm", *, steps: int = 2000, checkpoints:
 
     status = "interrupted"
     try:
-        fit(params, objective, optimizer, schedule, rec, on_diverge=diverged, progress=progress,
-            desc=f"train {net} ({proto.name})")
+        with cpu_threads(threads):
+            fit(params, objective, optimizer, schedule, rec, on_diverge=diverged, progress=progress,
+                desc=f"train {net} ({proto.name})")
         status = "complete"
     except SpecbiasError:
         status = "diverged"

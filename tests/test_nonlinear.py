@@ -82,6 +82,11 @@ def test_networks_shapes_dtypes_and_seeded_init(name, shape, opts):
         out = D(x, torch.full((5,), 0.3, dtype=x.dtype))
         assert out.shape == x.shape and out.dtype == x.dtype
         assert torch.equal(out, edm.Denoiser(b)(x, 0.3))
+        # one σ per call (the sampler's path: the embedding computed once and broadcast) = σ per sample
+        sig = torch.tensor([0.01, 0.3, 1.0, 5.0, 80.0], dtype=x.dtype)
+        rows = torch.cat([D(x[i:i + 1], float(s)) for i, s in enumerate(sig)])
+        assert torch.allclose(D(x, sig), rows, rtol=1e-5, atol=1e-5)
+        assert not torch.allclose(D(x, sig), D(x, 0.3), rtol=1e-3)  # distinct σ are not collapsed
     assert {"mlp", "unet", "convnet"} <= set(available_nets())
 
 

@@ -1,7 +1,10 @@
-"""`specbias bench theory|numerics`: speed figures (not timed tests; targets are printed beside them)."""
+"""`specbias bench theory|numerics|nonlinear`: speed figures (not timed tests; targets are printed beside
+them). `bench nonlinear` times the first paper's Gaussian MLP experiment (numerics.bench_nonlinear) and
+adds its result: the per-mode τ* table and the exponents with their CIs (verify.nonlinear)."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -10,6 +13,7 @@ from numerics import budget
 from theory import argtypes as T
 from theory.errors import SpecbiasError
 from theory.output import dumps
+from theory.fit import GRAY_ZONE
 from theory.sampling import DENOISER
 
 from .properties import quad_log_variance
@@ -56,12 +60,15 @@ def bench_theory(n_modes: int = 1000, n_times: int = 1000, n_quad: int = 40) -> 
 
 
 GRID_COPIES = 8  # float64 arrays of modes × times alive at once in a closed form (a lower bound)
-DEFAULTS = {"modes": 1000, "times": 1000, "device": "auto"}
+DEFAULTS = {"modes": 1000, "times": 1000, "device": "auto", "steps": None, "checkpoints": None, "samples": None,
+            "d": None, "threads": None, "out": None, "peak_size": None}
+OWN = {"theory": ("modes", "times"), "numerics": ("device",),
+       "nonlinear": ("device", "steps", "checkpoints", "samples", "d", "threads", "out", "peak_size")}
 
 
 def _options(args) -> dict:
     """The options that apply to `what`; one given for the other benchmark is refused, not ignored."""
-    own = {"theory": ("modes", "times"), "numerics": ("device",)}[args.what]
+    own = OWN[args.what]
     for name in DEFAULTS:
         if getattr(args, name) is not None and name not in own:
             raise SpecbiasError(f"--{name} does not apply to bench {args.what}")
@@ -90,17 +97,74 @@ def cmd_bench(args) -> int:
                          f"-> closed form {r['closed_form_speedup']:,.0f}x faster")
             print(line)
         return 0
+    if args.what == "nonlinear":
+        return cmd_bench_nonlinear(opts, args.json)
     from numerics.bench import run as bench_numerics
 
     args.device = opts["device"]
     return bench_numerics(args)
 
 
+def nonlinear_result(run, criterion: str = "geometric") -> dict:
+    """Per-mode τ* table and exponents (α, combined / regression / Monte-Carlo CIs and their widths) of a
+    network run, through verify.nonlinear.emergence (the criterion the authors used: geometric)."""
+    from . import nonlinear as NL
+
+    em = NL.emergence(run, criteria=(criterion,))[criterion]
+    lam, v0 = np.asarray(run.arrays["lam_eigen"], float), np.asarray(em["v0"], float)
+    ratio = v0 / lam
+    table = {"lam": lam, "v0": v0, "tau_star": np.asarray(em["tau_star"], float),
+             "direction": np.where(ratio < 1, "increasing", "decreasing"),
+             "gray_zone": (ratio > GRAY_ZONE[0]) & (ratio < GRAY_ZONE[1])}
+    fits = {}
+    for name, f in em["fits"].items():
+        d = f.as_dict()
+        d.update(ci_width=d["ci"][1] - d["ci"][0], ci_fit_width=d["ci_fit"][1] - d["ci_fit"][0])
+        fits[name] = d
+    return {"criterion": criterion, "table": table, "fits": fits}
+
+
+def cmd_bench_nonlinear(opts: dict, as_json: bool) -> int:
+    from numerics.bench_nonlinear import PEAK_N, WORKLOAD, bench
+
+    kw = {k: opts[k] for k in ("steps", "checkpoints", "samples", "d") if opts[k] is not None}
+    row, run = bench(device=opts["device"], threads=opts["threads"], peak_n=opts["peak_size"] or PEAK_N, **kw)
+    t0 = time.perf_counter()
+    row["result"] = nonlinear_result(run)
+    row["measure_s"] = time.perf_counter() - t0
+    row["total_s"] = row["wall_s"] + row["measure_s"]
+    if opts["out"] is not None:
+        Path(opts["out"]).write_text(dumps(row, indent=1))
+    if as_json:
+        print(dumps(row))
+        return 0
+    w = row["workload"]
+    print(f"nonlinear benchmark: MLP width {w['width']} x {w['depth']} blocks, EDM, d = {w['d']}, {w['steps']} steps, "
+          f"{row['checkpoints']} checkpoints x {w['samples']} samples x {w['heun_steps']} Heun steps, "
+          f"{row['device']}, {row['threads']} thread(s), load {row['load_before'][0]:.2f} -> {row['load_after'][0]:.2f}")
+    print(f"  total {row['total_s']:8.1f} s = training {row['train_s']:.1f} s ({row['train_ms_per_step']:.1f} ms/step) "
+          f"+ sampling {row['sampling_s']:.1f} s ({row['sampling_ms_per_eval']:.1f} ms/eval) + fits {row['measure_s']:.1f} s")
+    print(f"  fp32 matmul peak {row['peak_gflops']:.1f} GFLOP/s; training {row['train_gflops']:.1f} GFLOP/s "
+          f"({100 * row['train_peak_fraction']:.0f}%), sampling {row['sampling_gflops']:.1f} GFLOP/s "
+          f"({100 * row['sampling_peak_fraction']:.0f}%) [matrix products only]")
+    for name, f in row["result"]["fits"].items():
+        print(f"  {name:>10} modes ({row['result']['criterion']}): alpha = {f['alpha']:.3f}, "
+              f"95% CI [{f['ci'][0]:.3f}, {f['ci'][1]:.3f}] (width {f['ci_width']:.3f}; regression only "
+              f"{f['ci_fit_width']:.3f}), N = {f['n']}, R2 = {f['r2']:.2f}")
+    return 0
+
+
 def add_parsers(sub) -> None:
-    p = sub.add_parser("bench", help="speed benchmarks (theory or numerics)")
-    p.add_argument("what", choices=["theory", "numerics"])
+    p = sub.add_parser("bench", help="speed benchmarks (theory, numerics, or the nonlinear MLP experiment)")
+    p.add_argument("what", choices=list(OWN))
     p.add_argument("--modes", type=T.count(hi=10**8), default=None, help="theory only (default 1000)")
     p.add_argument("--times", type=T.count(hi=10**8), default=None, help="theory only (default 1000)")
-    p.add_argument("--device", type=T.device, default=None, help="numerics only: auto, cpu, cuda or cuda:N")
+    p.add_argument("--device", type=T.device, default=None, help="numerics/nonlinear: auto, cpu, cuda or cuda:N")
+    for name, hi, what in (("steps", 10**7, "optimiser steps (5000)"), ("checkpoints", 10**4, "checkpoints (67)"),
+                           ("samples", 10**7, "samples per checkpoint (4000)"), ("d", 10**5, "data dimension (128)"),
+                           ("threads", 4096, "CPU threads (all cores)"),
+                           ("peak-size", 16384, "n of the n x n peak matmul (4096)")):
+        p.add_argument(f"--{name}", type=T.count(hi=hi), default=None, help=f"nonlinear only: {what}")
+    p.add_argument("--out", default=None, help="nonlinear only: write the JSON here")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_bench)

@@ -57,7 +57,8 @@ class _ConvNet(nn.Module):
     def forward(self, x: torch.Tensor, c_noise: torch.Tensor) -> torch.Tensor:
         lead = x.shape[:-1]
         h = x.reshape(-1, self.channels, *self.spatial)
-        e = self.embed(c_noise.expand(lead).reshape(-1))
+        c = c_noise.reshape(-1)
+        e = self.embed(c if c.numel() == 1 else c_noise.expand(lead).reshape(-1))  # one σ: embed once, broadcast
         return self._net(h, e).reshape(*lead, self.d)
 
 

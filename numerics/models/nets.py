@@ -2,6 +2,9 @@
 
     net = build_net("mlp", shape=(64,), seed=0, width=128, depth=3)     # float32 on the CPU by default
 
+Every network takes c_noise either per sample (shape x.shape[:-1]) or once for the whole batch (shape
+[1], the sampler's one σ per call: numerics.edm.Denoiser), and then computes its noise embedding once.
+
 Registered: `mlp` (MLP-UNet style), `unet` (small convolutional U-Net), `convnet` (plain stack of
 local convolutions), and `level_linear`, a network that is secretly the theory's one-layer linear
 denoiser (independent W_σ per noise level, THEORY §1.2, interpolated linearly in ln σ between levels,
