@@ -3,7 +3,8 @@
 Workload (issue 10's speed target; PROTOCOLS §1, §2, §4): d = 128 lognormal Gaussian, a finite training
 set of 10 000 draws, the MLP-UNet at width 256 with 4 residual blocks (the authors' `nlayers=5` is four
 UNetMLPBlocks and an output Linear), the EDM protocol (Adam 1e-4, batch 1024), 5000 steps, 67 log-spaced
-checkpoints (τ = 0 included) × 4000 samples × 20 Heun steps with common random numbers.
+checkpoints (τ = 0 included) × 4000 samples × 20 Heun steps with common random numbers. The noise
+embedding is the authors' (random Fourier features of c_noise at scale 1, no mapping MLP: PROTOCOLS §4).
 
 Reported: total wall, training wall and ms/step, sampling (+ reduction) wall, the machine's fp32
 matmul peak (best of a plain n×n @ n×n product, 2n³ flops), the achieved fraction of it in training
@@ -26,7 +27,7 @@ from .devices import cpu_threads, resolve_device
 from .train_net import finite_set, train_net
 
 WORKLOAD = {"d": 128, "steps": 5000, "checkpoints": 67, "samples": 4000, "heun_steps": 20, "width": 256,
-            "depth": 4, "n_train": 10_000, "batch": 1024, "lr": 1e-4}
+            "depth": 4, "mapping": False, "fourier_scale": 1.0, "n_train": 10_000, "batch": 1024, "lr": 1e-4}
 PEAK_N = 4096
 
 
@@ -47,21 +48,26 @@ def matmul_peak(n: int = PEAK_N, repeat: int = 3, device="cpu") -> float:
     return 2.0 * n**3 / best / 1e9
 
 
-def mlp_flops(d: int, width: int, depth: int, emb: int | None = None, batch: int = 1, samples: int = 1) -> dict:
-    """Matrix-product FLOPs of numerics.models.mlp.MLPDenoiser(width, depth, emb) (2 per multiply-add).
+def mlp_flops(d: int, width: int, depth: int, emb: int | None = None, batch: int = 1, samples: int = 1,
+              mapping: bool = True) -> dict:
+    """Matrix-product FLOPs of numerics.models.mlp.MLPDenoiser(width, depth, emb, mapping=...) (2 per
+    multiply-add).
 
-    Per sample the network's Linears hold `macs` weights: input d·w, per block 2w² + emb·2w (the FiLM
-    projection), output w·d, the embedding's two layers 2⌊emb/2⌋·emb + emb². A training step on `batch`
+    Per sample the network's Linears hold `macs` weights: input d·w, per block 2w² + e·2w (the FiLM
+    projection of the e-wide embedding), output w·d, and with the mapping MLP its two layers
+    2⌊emb/2⌋·emb + emb² (e = emb; without it e = 2⌊emb/2⌋ Fourier features). A training step on `batch`
     samples (σ per sample) costs the forward 2·macs·batch plus a backward of twice that, less the input
-    gradients that are not needed (of the input layer and of the embedding's first layer: their inputs
-    x and the Fourier features carry no gradient). A sampler call on `samples` samples at one σ computes
-    the embedding and the FiLM projections once."""
+    gradients that are not needed: of the input layer (x carries no gradient) and of the layer that reads
+    the Fourier features (the mapping's first layer, or without it every FiLM projection). A sampler call
+    on `samples` samples at one σ computes the embedding and the FiLM projections once."""
     emb = width if emb is None else emb
-    emb_macs = 2 * max(emb // 2, 1) * emb + emb * emb
-    film = depth * emb * 2 * width
+    feats = 2 * max(emb // 2, 1)
+    e = emb if mapping else feats
+    emb_macs = feats * emb + emb * emb if mapping else 0
+    film = depth * e * 2 * width
     trunk = d * width + depth * 2 * width * width + width * d
     macs = trunk + film + emb_macs
-    no_input_grad = d * width + 2 * max(emb // 2, 1) * emb
+    no_input_grad = d * width + (feats * emb if mapping else film)
     return {"macs_per_sample": macs, "train_step": 2 * batch * (3 * macs - no_input_grad),
             "sampler_eval": 2 * (samples * trunk + film + emb_macs)}
 
@@ -81,13 +87,13 @@ def bench(d: int = WORKLOAD["d"], steps: int = WORKLOAD["steps"], checkpoints: i
         t0 = time.perf_counter()
         data = finite_set(datasets.gaussian(w["d"], "lognormal", seed=seed), w["n_train"], seed=seed)
         run = train_net("mlp", data, "edm", steps=w["steps"], checkpoints=w["checkpoints"],
-                        net_options={"width": w["width"], "depth": w["depth"]},
+                        net_options={k: w[k] for k in ("width", "depth", "mapping", "fourier_scale")},
                         protocol_options={"lr": w["lr"], "batch": w["batch"]}, n_samples=w["samples"],
                         heun_steps=w["heun_steps"], seed=seed, device=dev, progress=False)
         wall = time.perf_counter() - t0
     m = run.meta
     cfg = m["net_config"]
-    flops = mlp_flops(w["d"], cfg["width"], cfg["depth"], cfg["emb"], w["batch"], w["samples"])
+    flops = mlp_flops(w["d"], cfg["width"], cfg["depth"], cfg["emb"], w["batch"], w["samples"], cfg["mapping"])
     n_ckpt = int(run.tau.size)
     evals = n_ckpt * m["sampler"]["denoiser_calls_per_checkpoint"]
     train_rate = flops["train_step"] * w["steps"] / m["train_s"] / 1e9

@@ -25,6 +25,8 @@ def step_checkpoints(n: int, n_checkpoints: int) -> np.ndarray:
     if n < 1:
         raise SpecbiasError(f"steps must be ≥ 1 (got {n})")
     want, k = min(max(int(n_checkpoints) - 1, 1), n), max(int(n_checkpoints) - 1, 1)
+    if want == 1:  # geomspace(1, n, 1) is [1]: the one checkpoint after 0 is the last step
+        return np.array([0, int(n)], dtype=np.int64)
     grid = np.unique(np.round(np.geomspace(1, n, k)).astype(np.int64))
     while grid.size < want:  # small step counts collide after rounding: ask for more points
         k += 1

@@ -15,7 +15,7 @@ from verify.cli import main
 
 def counted(cfg: dict, d: int, batch: int, samples: int) -> tuple:
     """(training-step FLOPs, sampler-call FLOPs) of the MLP `cfg` as torch's FLOP counter sees them."""
-    D = edm.edm_protocol().denoiser(build_net("mlp", (d,), width=cfg["width"], depth=cfg["depth"], emb=cfg["emb"]))
+    D = edm.edm_protocol().denoiser(build_net("mlp", (d,), **{k: cfg[k] for k in ("width", "depth", "emb", "mapping")}))
     with FlopCounterMode(display=False) as train:
         edm.edm_protocol().loss(D, torch.randn(batch, d), torch.Generator().manual_seed(0)).backward()
     with torch.inference_mode(), FlopCounterMode(display=False) as sample:
@@ -32,13 +32,14 @@ def test_bench_nonlinear_tiny_json_is_self_consistent(tmp_path):
     # the analytic count against the model's own parameter shapes and torch's FLOP counter (small batch:
     # the count is linear in batch and samples, which the formula's two terms carry)
     cfg, d = row["net_config"], w["d"]
-    net = build_net("mlp", (d,), **{k: cfg[k] for k in ("width", "depth", "emb")})
+    net = build_net("mlp", (d,), **{k: cfg[k] for k in ("width", "depth", "emb", "mapping")})
     assert f["macs_per_sample"] == sum(m.weight.numel() for m in net.modules() if isinstance(m, torch.nn.Linear))
-    small = mlp_flops(d, cfg["width"], cfg["depth"], cfg["emb"], batch=4, samples=5)
-    assert (small["train_step"], small["sampler_eval"]) == counted(cfg, d, 4, 5)
-    deeper = dict(cfg, depth=cfg["depth"] + 1)
-    assert (small["train_step"], small["sampler_eval"]) != counted(deeper, d, 4, 5)
-    assert f == mlp_flops(d, cfg["width"], cfg["depth"], cfg["emb"], w["batch"], w["samples"])
+    for mapping in (False, True):  # the bench's network (no mapping MLP) and the default one
+        c = dict(cfg, mapping=mapping)
+        small = mlp_flops(d, c["width"], c["depth"], c["emb"], batch=4, samples=5, mapping=mapping)
+        assert (small["train_step"], small["sampler_eval"]) == counted(c, d, 4, 5)
+        assert (small["train_step"], small["sampler_eval"]) != counted(dict(c, depth=c["depth"] + 1), d, 4, 5)
+    assert f == mlp_flops(d, cfg["width"], cfg["depth"], cfg["emb"], w["batch"], w["samples"], cfg["mapping"])
     # timings add up; rates and fractions follow from them
     assert 0 < row["train_s"] and 0 < row["sampling_s"] and row["train_s"] + row["sampling_s"] <= row["wall_s"]
     assert np.isclose(row["total_s"], row["wall_s"] + row["measure_s"])
