@@ -8,7 +8,9 @@ group and the tensors are a module's own parameters (h has one entry).
 - `GD`: θ ← θ − h ∇L. With h = η·Δτ per step, gradient descent advances the gradient-flow clock
   τ by h/η per step (THEORY §1.3).
 - `Adam`: Kingma & Ba (2015) with bias correction, one step counter per group; h only switches a group
-  on (h > 0) or off, the step length is `lr` (so τ = Σ h/η is a nominal clock under Adam).
+  on (h > 0) or off, the step length is `lr` (so τ = Σ h/η is a nominal clock under Adam). One group
+  (grouped=False, a network) runs torch.optim.Adam(fused=True): the same update in one fused kernel,
+  several times faster than the per-tensor arithmetic (it was ~5% of an MLP-UNet training step).
 `gather(idx)` / `scatter(idx, sub)` carry the optimiser state of a subset of groups (the loop trains
 only the active groups).
 """
@@ -48,6 +50,11 @@ class Adam:
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, grouped: bool = True):
         self.lr, self.betas, self.eps, self.grouped = lr, betas, eps, grouped
+        if not grouped:  # one group (a network): torch's fused Adam, the same update in one kernel
+            first = next(iter(params.values()))  # the rate lives beside the parameters: no host sync
+            self.lr_t = torch.tensor(float(lr), dtype=torch.float32, device=first.device)
+            self.torch = torch.optim.Adam(list(params.values()), lr=self.lr_t, betas=betas, eps=eps, fused=True)
+            return
         self.m = {k: torch.zeros_like(v) for k, v in params.items()}
         self.v = {k: torch.zeros_like(v) for k, v in params.items()}
         first = next(iter(params.values()))
@@ -71,6 +78,12 @@ class Adam:
         self.t[idx.cpu()] = sub.t
 
     def step(self, params, grads, h):
+        if not self.grouped:
+            self.lr_t.copy_(self.lr * (h.reshape(()) > 0))  # h only switches the group on or off
+            for p, g in zip(params.values(), grads):
+                p.grad = g
+            self.torch.step()
+            return
         b1, b2 = self.betas
         self.t += 1
         c1 = torch.as_tensor(1 - b1 ** self.t.numpy(), dtype=h.dtype, device=h.device)
