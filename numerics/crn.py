@@ -39,7 +39,8 @@ class CheckpointSampler:
     crn: bool = True
     bootstrap: int = 200
     keep: int = 16  # samples stored per checkpoint (sample grids)
-    chunk: int = 4096
+    chunk: int = 1024  # samples per sampler pass: a [1024, width] activation stays in cache (4000 at once
+    # was ~17% slower per evaluation for the width-256 MLP on a 2-core CPU; the samples do not interact)
     calls: int = field(default=0, init=False)
 
     def __post_init__(self):
