@@ -52,7 +52,7 @@ class Adam:
         self.lr, self.betas, self.eps, self.grouped = lr, betas, eps, grouped
         if not grouped:  # one group (a network): torch's fused Adam, the same update in one kernel
             first = next(iter(params.values()))  # the rate lives beside the parameters: no host sync
-            self.lr_t = torch.tensor(float(lr), dtype=torch.float32, device=first.device)
+            self.lr_t = torch.tensor(float(lr), dtype=first.dtype, device=first.device)
             self.torch = torch.optim.Adam(list(params.values()), lr=self.lr_t, betas=betas, eps=eps, fused=True)
             return
         self.m = {k: torch.zeros_like(v) for k, v in params.items()}
@@ -79,7 +79,8 @@ class Adam:
 
     def step(self, params, grads, h):
         if not self.grouped:
-            self.lr_t.copy_(self.lr * (h.reshape(()) > 0))  # h only switches the group on or off
+            # h only switches the group on or off; the mask in the rate's dtype (a bool times a float is float32)
+            self.lr_t.copy_((h.reshape(()) > 0).to(self.lr_t.dtype)).mul_(self.lr)
             for p, g in zip(params.values(), grads):
                 p.grad = g
             self.torch.step()
