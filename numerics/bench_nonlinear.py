@@ -74,8 +74,10 @@ def mlp_flops(d: int, width: int, depth: int, emb: int | None = None, batch: int
 
 def bench(d: int = WORKLOAD["d"], steps: int = WORKLOAD["steps"], checkpoints: int = WORKLOAD["checkpoints"],
           samples: int = WORKLOAD["samples"], device="auto", threads: int | None = None, peak_n: int = PEAK_N,
-          seed: int = 0) -> tuple:
-    """Run the workload; returns (timing row, the Run). threads: None → every core (os.cpu_count())."""
+          seed: int = 0, stop=None) -> tuple:
+    """Run the workload; returns (timing row, the Run). threads: None → every core (os.cpu_count()).
+    stop: passed to train_net (e.g. end training once every mode has emerged); the row then holds the
+    steps actually trained and the reason."""
     dev = resolve_device(device)
     threads = os.cpu_count() if threads is None else int(threads)
     if threads < 1:
@@ -89,20 +91,22 @@ def bench(d: int = WORKLOAD["d"], steps: int = WORKLOAD["steps"], checkpoints: i
         run = train_net("mlp", data, "edm", steps=w["steps"], checkpoints=w["checkpoints"],
                         net_options={k: w[k] for k in ("width", "depth", "mapping", "fourier_scale")},
                         protocol_options={"lr": w["lr"], "batch": w["batch"]}, n_samples=w["samples"],
-                        heun_steps=w["heun_steps"], seed=seed, device=dev, progress=False)
+                        heun_steps=w["heun_steps"], seed=seed, device=dev, progress=False, stop=stop)
         wall = time.perf_counter() - t0
     m = run.meta
     cfg = m["net_config"]
     flops = mlp_flops(w["d"], cfg["width"], cfg["depth"], cfg["emb"], w["batch"], w["samples"], cfg["mapping"])
     n_ckpt = int(run.tau.size)
     evals = n_ckpt * m["sampler"]["denoiser_calls_per_checkpoint"]
-    train_rate = flops["train_step"] * w["steps"] / m["train_s"] / 1e9
+    trained = int(run.arrays["steps"][-1])
+    train_rate = flops["train_step"] * trained / m["train_s"] / 1e9
     sample_rate = flops["sampler_eval"] * evals / m["sample_s"] / 1e9
     row = {"workload": w, "device": str(dev), "threads": threads, "dtype": m["dtype"],
            "load_before": list(load_before), "load_after": list(os.getloadavg()),
            "parameters": m["parameters"], "net_config": cfg, "checkpoints": n_ckpt,
            "sampler_evals": int(evals), "wall_s": wall, "train_s": m["train_s"],
-           "train_ms_per_step": 1e3 * m["train_s"] / w["steps"], "sampling_s": m["sample_s"],
+           "steps_trained": trained, "stopped": m.get("stopped"),
+           "train_ms_per_step": 1e3 * m["train_s"] / max(trained, 1), "sampling_s": m["sample_s"],
            "sampling_ms_per_eval": 1e3 * m["sample_s"] / evals, "peak_gflops": peak, "peak_matmul_n": int(peak_n),
            "flops": flops, "train_gflops": train_rate, "train_peak_fraction": train_rate / peak,
            "sampling_gflops": sample_rate, "sampling_peak_fraction": sample_rate / peak}

@@ -82,6 +82,10 @@ class NetObjective:
         return out
 
 
+class _Stop(Exception):
+    """Raised after a checkpoint when `stop` asks training to end there."""
+
+
 class CRNRecorder:
     """numerics.recorder interface: at every checkpoint, measure the network with the fixed latents."""
 
@@ -127,12 +131,16 @@ def train_net(net: str, data, protocol="edm", *, steps: int = 2000, checkpoints:
               net_options: dict | None = None, protocol_options: dict | None = None,
               n_samples: int = 2000, heun_steps: int = 20, bases=("eigen",), bootstrap: int = 200,
               final_denoise: bool = False, crn_on: bool = True, seed: int = 0, dtype="float32",
-              device="auto", out=None, progress: bool = True, threads: int | None = None) -> Run:
+              device="auto", out=None, progress: bool = True, threads: int | None = None,
+              stop=None) -> Run:
     """Train network `net` on `data` under `protocol` (a name or a numerics.edm.Protocol) for `steps`
     optimiser steps, measuring at `checkpoints` log-spaced step counts (0 included). Returns a Run with
     arrays tau, steps, loss, lam, lam_<basis>, var_<basis>, var_boot_<basis>, mean_<basis>, samples.
     threads: torch CPU threads for training and sampling (None: the process's setting, e.g. from
-    OMP_NUM_THREADS; numerics.bench_nonlinear uses every core)."""
+    OMP_NUM_THREADS; numerics.bench_nonlinear uses every core).
+    stop: called with the run so far after every checkpoint; a non-empty string ends training there
+    (meta["status"] = "stopped", meta["stopped"] = that reason): e.g. once every mode has emerged, so
+    that later checkpoints cannot change a first-crossing τ* table (verify.bench's --until-emerged)."""
     t0 = time.perf_counter()
     dev, dt = resolve_device(device), DTYPES.get(dtype, dtype)
     proto = _protocol(protocol, protocol_options, data)
@@ -164,7 +172,17 @@ def train_net(net: str, data, protocol="edm", *, steps: int = 2000, checkpoints:
         return Run(arrays, dict(meta, status=status, completed_checkpoints=k, sample_s=rec.sample_s,
                                 train_s=wall - rec.sample_s, wall_s=wall), D)
 
-    rec = CRNRecorder(sampler, D, objective, dt, dev, lambda: out is not None and _save(snapshot("running"), out))
+    stopped = []
+
+    def after_checkpoint():
+        if out is not None:
+            _save(snapshot("running"), out)
+        reason = stop(snapshot("running")) if stop is not None else None
+        if reason:
+            stopped.append(str(reason))
+            raise _Stop
+
+    rec = CRNRecorder(sampler, D, objective, dt, dev, after_checkpoint)
 
     def diverged(group, step, tau, h):
         return (f"training diverged at step {step} (τ ≈ {tau:.4g}): the loss is NaN/inf "
@@ -176,6 +194,9 @@ def train_net(net: str, data, protocol="edm", *, steps: int = 2000, checkpoints:
             fit(params, objective, optimizer, schedule, rec, on_diverge=diverged, progress=progress,
                 desc=f"train {net} ({proto.name})")
         status = "complete"
+    except _Stop:
+        status = "stopped"
+        meta["stopped"] = stopped[0]
     except SpecbiasError:
         status = "diverged"
         raise

@@ -412,3 +412,21 @@ def test_report_verdict_names_the_off_target_mode_with_its_numbers(end_low, spre
     S = np.std(np.log(ts)) / np.std(np.log(lam))
     assert abs(cmp["flag"].simultaneity - S) < 0.02
     assert f"S = {cmp['flag'].simultaneity:.2f}" in RN._verdict_text(cmp["flag"], cmp)
+
+
+def test_stopping_once_every_mode_emerged_keeps_the_full_runs_emergence_table():
+    """train_net(stop=all_emerged) ends at the first checkpoint where every mode has crossed (point and
+    bootstrap); τ*, its replicates and the fits then equal those of the same run trained to the end.
+    A stop rule that fires too early (after the first checkpoint) must change them."""
+    kw = dict(steps=150, checkpoints=14, protocol_options={"lr": 2e-2, "batch": 64}, n_samples=300, threads=1)
+    _, full = tiny_mlp_run(**kw)
+    _, early = tiny_mlp_run(stop=lambda r: NL.all_emerged(r, ("geometric",)), **kw)
+    assert early.meta["status"] == "stopped" and "every mode has emerged" in early.meta["stopped"]
+    assert early.tau.size < full.tau.size
+    a, b = (NL.emergence(r, criteria=("geometric",))["geometric"] for r in (full, early))
+    np.testing.assert_array_equal(a["tau_star"], b["tau_star"])
+    np.testing.assert_array_equal(a["tau_star_boot"], b["tau_star_boot"])
+    assert all(a["fits"][d].alpha == b["fits"][d].alpha or np.isnan(a["fits"][d].alpha) for d in a["fits"])
+    _, hasty = tiny_mlp_run(stop=lambda r: "too early" if r.tau.size >= 3 else None, **kw)
+    c = NL.emergence(hasty, criteria=("geometric",))["geometric"]
+    assert not np.array_equal(np.nan_to_num(a["tau_star"]), np.nan_to_num(c["tau_star"]))

@@ -44,6 +44,12 @@ def _inside_at_start(v0, lam, criterion: str) -> np.ndarray:
     return np.abs(np.asarray(v0, float) / np.asarray(lam, float) - 1.0) <= BAND
 
 
+def starts_inside(v0, lam, criterion: str = "geometric") -> np.ndarray:
+    """True where the threshold is already passed at τ = 0 (v₀ on the far side or on it): such a mode
+    never gets a τ* (NaN for good), unlike a mode that has not crossed yet."""
+    return _inside_at_start(np.asarray(v0, dtype=float), np.asarray(lam, dtype=float), criterion)
+
+
 def _first_crossing(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Index of the first column with g ≥ 0 per row, and whether there is one."""
     hit = g >= 0

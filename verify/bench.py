@@ -61,9 +61,10 @@ def bench_theory(n_modes: int = 1000, n_times: int = 1000, n_quad: int = 40) -> 
 
 GRID_COPIES = 8  # float64 arrays of modes × times alive at once in a closed form (a lower bound)
 DEFAULTS = {"modes": 1000, "times": 1000, "device": "auto", "steps": None, "checkpoints": None, "samples": None,
-            "d": None, "threads": None, "out": None, "peak_size": None}
+            "d": None, "threads": None, "out": None, "peak_size": None, "until_emerged": False}
 OWN = {"theory": ("modes", "times"), "numerics": ("device",),
-       "nonlinear": ("device", "steps", "checkpoints", "samples", "d", "threads", "out", "peak_size")}
+       "nonlinear": ("device", "steps", "checkpoints", "samples", "d", "threads", "out", "peak_size",
+                     "until_emerged")}
 
 
 def _options(args) -> dict:
@@ -71,7 +72,7 @@ def _options(args) -> dict:
     own = OWN[args.what]
     for name in DEFAULTS:
         if getattr(args, name) is not None and name not in own:
-            raise SpecbiasError(f"--{name} does not apply to bench {args.what}")
+            raise SpecbiasError(f"--{name.replace('_', '-')} does not apply to bench {args.what}")
     out = {k: DEFAULTS[k] if getattr(args, k) is None else getattr(args, k) for k in own}
     if args.what == "theory":
         budget.check_memory(f"bench theory on {out['modes']:,} modes x {out['times']:,} times",
@@ -127,8 +128,12 @@ def nonlinear_result(run, criterion: str = "geometric") -> dict:
 def cmd_bench_nonlinear(opts: dict, as_json: bool) -> int:
     from numerics.bench_nonlinear import PEAK_N, WORKLOAD, bench
 
+    from . import nonlinear as NL
+
     kw = {k: opts[k] for k in ("steps", "checkpoints", "samples", "d") if opts[k] is not None}
-    row, run = bench(device=opts["device"], threads=opts["threads"], peak_n=opts["peak_size"] or PEAK_N, **kw)
+    stop = (lambda r: NL.all_emerged(r, ("geometric",))) if opts["until_emerged"] else None
+    row, run = bench(device=opts["device"], threads=opts["threads"], peak_n=opts["peak_size"] or PEAK_N,
+                     stop=stop, **kw)
     t0 = time.perf_counter()
     row["result"] = nonlinear_result(run)
     row["measure_s"] = time.perf_counter() - t0
@@ -142,6 +147,9 @@ def cmd_bench_nonlinear(opts: dict, as_json: bool) -> int:
     print(f"nonlinear benchmark: MLP width {w['width']} x {w['depth']} blocks, EDM, d = {w['d']}, {w['steps']} steps, "
           f"{row['checkpoints']} checkpoints x {w['samples']} samples x {w['heun_steps']} Heun steps, "
           f"{row['device']}, {row['threads']} thread(s), load {row['load_before'][0]:.2f} -> {row['load_after'][0]:.2f}")
+    if row["stopped"]:
+        print(f"  stopped after {row['steps_trained']} of {w['steps']} steps: {row['stopped']} (τ* table and "
+              "exponents as the full run's; the converged variances are not measured)")
     print(f"  total {row['total_s']:8.1f} s = training {row['train_s']:.1f} s ({row['train_ms_per_step']:.1f} ms/step) "
           f"+ sampling {row['sampling_s']:.1f} s ({row['sampling_ms_per_eval']:.1f} ms/eval) + fits {row['measure_s']:.1f} s")
     print(f"  fp32 matmul peak {row['peak_gflops']:.1f} GFLOP/s; training {row['train_gflops']:.1f} GFLOP/s "
@@ -166,5 +174,9 @@ def add_parsers(sub) -> None:
                            ("peak-size", 16384, "n of the n x n peak matmul (4096)")):
         p.add_argument(f"--{name}", type=T.count(hi=hi), default=None, help=f"nonlinear only: {what}")
     p.add_argument("--out", default=None, help="nonlinear only: write the JSON here")
+    p.add_argument("--until-emerged", action="store_const", const=True, default=None,
+                   help="nonlinear only: stop training at the first checkpoint where every mode has emerged "
+                        "(geometric criterion, point estimate and every bootstrap replicate); the τ* table and "
+                        "exponents are then those of the full run")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_bench)

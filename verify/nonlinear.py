@@ -26,7 +26,7 @@ from types import SimpleNamespace
 import numpy as np
 
 import theory
-from theory.emergence import ALL_CRITERIA, emergence_from_checkpoints
+from theory.emergence import ALL_CRITERIA, emergence_from_checkpoints, starts_inside
 from theory.fit import GRAY_ZONE
 
 from . import departure
@@ -87,6 +87,27 @@ def emergence(run, basis: str = "eigen", criteria=ALL_CRITERIA, gray_zone=GRAY_Z
         fits = {d: _combine(point[d], np.array([r[d].alpha for r in reps])) for d in point}
         out[crit] = {"tau_star": ts, "tau_star_boot": tb, "v0": v0, "fits": fits}
     return out
+
+
+def all_emerged(run, criteria=("geometric",), basis: str = "eigen") -> str | None:
+    """For train_net's `stop`: a reason once every mode has its τ* for good under `criteria`, in the
+    point estimate AND every bootstrap replicate (crossed, or past the threshold at τ = 0), else None.
+    τ* is a FIRST crossing interpolated between the two checkpoints that bracket it, so checkpoints
+    after this one cannot change the τ* table, the exponents or their CIs (`emergence`); only what is
+    read at the last checkpoint (the converged-variance verdict) is then not measured."""
+    tau, var, boot, lam = series(run, basis)
+    if tau.size < 2:
+        return None
+    lam_b = np.broadcast_to(lam, boot[0].shape)
+    for crit in criteria:
+        ts = emergence_from_checkpoints(tau[1:], var[1:].T, var[0], lam, crit)
+        tb = emergence_from_checkpoints(tau[1:], np.moveaxis(boot[1:], 0, -1), boot[0], lam_b, crit)
+        if (np.isnan(ts) & ~starts_inside(var[0], lam, crit)).any() or \
+                (np.isnan(tb) & ~starts_inside(boot[0], lam_b, crit)).any():
+            return None
+    steps = run.arrays["steps"]
+    return (f"every mode has emerged ({', '.join(criteria)}; the point estimate and all {boot.shape[1]} "
+            f"bootstrap replicates) by step {int(steps[-1])}")
 
 
 def q_effective(v0, sigma0: float = 0.002, sigmaT: float = 80.0) -> float:
