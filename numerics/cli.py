@@ -13,8 +13,8 @@ from theory.output import dumps
 
 from . import budget
 from . import data as datasets
-from .cli_nets import add_network_args, cmd_train_network
-from .models import check_options, default_sigmas, default_ts
+from .cli_nets import AFFINE_ONLY, NETWORK_ONLY, add_network_args, check_kind_options, cmd_train_network
+from .models import check_options, default_sigmas, default_ts, weights_per_level
 from .train import default_taus, train
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
@@ -58,7 +58,7 @@ def check_options_apply(arch, args) -> None:
     for opt, value, ignored, why in rules:
         if value is not None and ignored:
             raise SpecbiasError(f"{opt} does not apply here: {why}")
-    check_options(arch, parse_params(args.model_param))
+    check_options(arch, parse_params(args.model_param, "--model-param"))
 
 
 def _value(args, name):
@@ -89,15 +89,18 @@ def _taus(args):
     return default_taus(_value(args, "checkpoints") - 1, min(1e-4, hi / 10), hi)
 
 
-def check_size(arch, args) -> None:
-    """Refuse, from the sizes alone and before any data is built, what will not fit in memory."""
+def check_size(arch, args, params: dict) -> None:
+    """Refuse, from the sizes alone and before any data is built, what will not fit in memory (the
+    model's own sizes, --param L / --model-param hidden, count through its weights per level)."""
     kind = _spectrum(arch, args)
     d = FIXED_D.get(kind, _value(args, "d"))
     n_ckpt = len(args.taus) if args.taus is not None else _value(args, "checkpoints")
+    options = {**params, **check_options(arch, parse_params(args.model_param, "--model-param"))}
     budget.check_memory(f"training d = {d:,} at {args.levels:,} levels",
-                        budget.training_bytes(d, args.levels, n_ckpt, keep_weights=args.keep_weights),
+                        budget.training_bytes(d, args.levels, n_ckpt, keep_weights=args.keep_weights,
+                                              weights=weights_per_level(arch, d, options)),
                         device=args.device, allow_large=args.force,
-                        hint="use a smaller --d or fewer --levels/--checkpoints")
+                        hint="use a smaller --d, --param/--model-param sizes or fewer --levels/--checkpoints")
 
 
 def compare(run) -> dict:
@@ -117,18 +120,19 @@ def compare(run) -> dict:
 def cmd_train(args) -> int:
     if args.model:
         return cmd_train_network(args)
+    check_kind_options(args)
     arch = theory.get(args.arch)
     check_options_apply(arch, args)
     params = parse_params(args.param)
     arch.resolve(params)
-    check_size(arch, args)
+    check_size(arch, args, params)
     taus, grid = _taus(args), _grid(arch, args)
     data = build_data(arch, args)
     run = train(arch, data, mode=args.mode, taus=taus, steps=args.steps,
                 n_checkpoints=_value(args, "checkpoints"), h=args.h,
                 step_fraction=_value(args, "step_fraction"), optimizer=_value(args, "optimizer"),
                 lr=args.lr, batch=args.batch, init=args.init, Q=args.Q,
-                eta=args.eta, params=params, model_kwargs=parse_params(args.model_param),
+                eta=args.eta, params=params, model_kwargs=parse_params(args.model_param, "--model-param"),
                 scale=args.scale, device=args.device, dtype=DTYPES[_value(args, "dtype")],
                 keep_weights=args.keep_weights, progress=not (args.no_progress or args.json),
                 seed=args.seed, allow_large=args.force, **grid)
@@ -206,4 +210,4 @@ def add_parsers(sub) -> None:
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     add_network_args(p)
-    p.set_defaults(func=cmd_train)
+    p.set_defaults(func=cmd_train, option_defaults={dest: p.get_default(dest) for dest in AFFINE_ONLY + NETWORK_ONLY})

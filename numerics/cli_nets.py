@@ -5,11 +5,35 @@ from __future__ import annotations
 
 import json
 
+from theory import argtypes as T
 from theory.errors import SpecbiasError
 
 from . import data as datasets
 from . import edm
 from .models.nets import available_nets, net_options
+
+
+#: `specbias train` options of the affine models alone, and of the networks (--model) alone: giving one
+#: to the other kind of run is refused rather than silently ignored
+AFFINE_ONLY = ("arch", "mode", "init", "scale", "Q", "eta", "param", "model_param", "levels", "sigma0",
+               "sigmaT", "h", "step_fraction", "tau_max", "keep_weights", "force")
+NETWORK_ONLY = ("protocol", "precond", "weight", "width", "depth", "kernel", "channels", "samples",
+                "heun_steps", "bootstrap", "final_denoise", "n_train", "fourier")
+#: ranges of the network sizes (memory is estimated after, numerics.budget.network_bytes)
+MAX_WIDTH, MAX_DEPTH, MAX_KERNEL = 2**20, 1000, 1025
+
+
+def check_kind_options(args) -> None:
+    """Refuse an option that the chosen kind of run (affine model or --model network) would ignore;
+    an option counts as given when it differs from its default (`option_defaults`, set by the parser)."""
+    network = args.model is not None
+    for dest in NETWORK_ONLY if not network else AFFINE_ONLY:
+        if getattr(args, dest) != args.option_defaults[dest]:
+            opt = "ARCH" if dest == "arch" else "--" + dest.replace("_", "-")
+            raise SpecbiasError(f"{opt} does not apply to " + (
+                f"network training (--model {args.model}): it is an option of the affine models "
+                "(train ARCH without --model)" if network else
+                "the affine models: it is an option of network training (--model NAME)"))
 
 
 def network_options(args) -> dict:
@@ -40,6 +64,7 @@ def cmd_train_network(args) -> int:
 
     if args.taus is not None:
         raise SpecbiasError("networks train for --steps optimiser steps (τ = steps × lr); --taus does not apply")
+    check_kind_options(args)
     ds = network_data(args)
     optimizer = {"gd": "sgd"}.get(args.optimizer, args.optimizer)  # None: the protocol's
     proto = edm.protocol(args.protocol, lr=args.lr, batch=args.batch, optimizer=optimizer,
@@ -93,13 +118,18 @@ def add_network_args(p) -> None:
                         "(σ grid, balanced weight, plain SGD)")
     g.add_argument("--precond", choices=edm.PRECONDITIONINGS, default=None, help="override the protocol's")
     g.add_argument("--weight", choices=edm.WEIGHTS, default=None, help="override the protocol's loss weight")
-    g.add_argument("--width", type=int, default=None, help="MLP width")
-    g.add_argument("--depth", type=int, default=None, help="MLP blocks / conv-stack layers")
-    g.add_argument("--kernel", type=int, default=None, help="convolution kernel size (odd)")
-    g.add_argument("--channels", type=int, nargs="+", default=None, help="U-Net channels per resolution")
-    g.add_argument("--samples", type=int, default=2000, help="generated samples per checkpoint (CRN)")
-    g.add_argument("--heun-steps", type=int, default=20, help="Heun steps of the EDM sampler (default 20)")
-    g.add_argument("--bootstrap", type=int, default=200, help="bootstrap replicates for the Monte-Carlo CI")
+    g.add_argument("--width", type=T.count(hi=MAX_WIDTH), default=None, help="MLP width")
+    g.add_argument("--depth", type=T.count(hi=MAX_DEPTH), default=None, help="MLP blocks / conv-stack layers")
+    g.add_argument("--kernel", type=T.count(hi=MAX_KERNEL), default=None, help="convolution kernel size (odd)")
+    g.add_argument("--channels", type=T.count(hi=MAX_WIDTH), nargs="+", default=None,
+                   help="U-Net channels per resolution")
+    g.add_argument("--samples", type=T.count(lo=2, hi=10**8), default=2000,
+                   help="generated samples per checkpoint (CRN)")
+    g.add_argument("--heun-steps", type=T.count(hi=10**5), default=20,
+                   help="Heun steps of the EDM sampler (default 20)")
+    g.add_argument("--bootstrap", type=T.count(lo=0, hi=10**6), default=200,
+                   help="bootstrap replicates for the Monte-Carlo CI")
     g.add_argument("--final-denoise", action="store_true", help="EDM's closing Euler step to σ = 0")
-    g.add_argument("--n-train", type=int, default=None, help="finite training set of n Gaussian draws")
+    g.add_argument("--n-train", type=T.count(lo=2, hi=10**8), default=None,
+                   help="finite training set of n Gaussian draws")
     g.add_argument("--fourier", action="store_true", help="also measure along Fourier modes (1-D signals)")

@@ -24,6 +24,7 @@ import torch
 from theory import spiked as SP
 from theory.errors import SpecbiasError
 
+from . import budget
 from .data import Dataset, random_rotation
 from .measure import resolve_device
 
@@ -108,6 +109,10 @@ def monte_carlo(d: int, n: int, lam, s2, *, M: int = 1, draws: int = 16, seed: i
     s2_np = np.atleast_1d(SP.check_noise(s2))
     draws = SP._count("draws", draws)
     dev = resolve_device(device)
+    R = min(int(chunk), draws)  # one chunk of training sets at a time: clean, noisy samples and covariances
+    budget.check_memory(f"Monte Carlo at d = {int(d):,}, n = {int(n):,}, M = {int(M)}",
+                        budget.FLOAT * R * (float(n) * d * (1 + 2 * int(M)) + 3.0 * float(d) * d),
+                        device=str(dev), hint="use a smaller d or n")
     lam_t = torch.as_tensor(lam_np.copy(), dtype=torch.float64, device=dev)
     k = lam_np.size
     gen = torch.Generator(device=dev).manual_seed(int(seed))

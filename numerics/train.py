@@ -68,6 +68,7 @@ from .data import Dataset
 from .devices import SMALL_WORK, cpu_threads, default_threads, resolve_device
 from .loop import CHECK_EVERY, LevelParams, fit
 from .models import check_options as check_model_options
+from .models import weights_per_level
 from .models.base import LEVELS
 from .objectives import PopulationObjective, SampleObjective, sample_loss
 from .optim import OPTIMIZERS, make_optimizer
@@ -196,12 +197,14 @@ def check_options(o: TrainOptions, data, arch) -> None:
     o.model_kwargs = check_model_options(arch, o.model_kwargs)
 
 
-def _check_memory(o: TrainOptions, data, device) -> None:
-    """Refuse (before the model exists) a run whose working set cannot fit (numerics.budget)."""
+def _check_memory(o: TrainOptions, data, device, arch, theory_params) -> None:
+    """Refuse (before the model exists) a run whose working set cannot fit (numerics.budget); the
+    model's own sizes (hidden width, depth) count through its weights per level."""
     grid = o.sigmas if o.sigmas is not None else o.ts
     levels = LEVELS if grid is None else int(np.size(grid))
     n_ckpt = np.size(o.taus) if o.taus is not None else np.size(o.steps) if np.size(o.steps) > 1 else o.n_checkpoints
-    nbytes = budget.training_bytes(data.d, levels, int(n_ckpt), keep_weights=o.keep_weights)
+    weights = weights_per_level(arch, data.d, {**theory_params, **dict(o.model_kwargs or {})})
+    nbytes = budget.training_bytes(data.d, levels, int(n_ckpt), keep_weights=o.keep_weights, weights=weights)
     if o.mode == "samples":  # clean samples, noise, inputs and predictions of every level's minibatch
         nbytes += 4.0 * budget.FLOAT * levels * data.d * (o.batch or data.X.shape[0])
     budget.check_memory(f"training d = {data.d:,} at {levels:,} levels", nbytes, device=str(device),
@@ -265,7 +268,7 @@ def _train(arch, data, o: TrainOptions) -> Run:
     Q = arch.check_Q(o.Q)
     eta, device = V.rate(o.eta), resolve_device(o.device)
     tau_grid, step_grid = checkpoint_grid(o.taus, o.steps, o.n_checkpoints)
-    _check_memory(o, data, device)
+    _check_memory(o, data, device, arch, theory_params)
     model, grid_name, ignored = _build_model(arch, data, o, Q, device, theory_params)
     coeffs = model.pair_coefficients().to(o.dtype)
     moments = Moments(data, o.dtype, device)
@@ -310,11 +313,13 @@ def _train(arch, data, o: TrainOptions) -> Run:
 
 def _check_step_counts(o: TrainOptions, tau_grid, step_grid, eta, h_arr, h_most, model, d, device) -> None:
     """Before training: the level that steps least, even at the largest step it can reach (h_most),
-    must finish (numerics.budget.check_steps), and the step count of every level at its initial step
+    must finish (numerics.budget.check_steps); the time estimate takes it at its initial step (h_arr:
+    the ceiling h_most is far above what a deep product reaches, 10× at L = 50); and the step count of every level at its initial step
     h_arr must be representable (a level may freeze early, but its schedule is counted in int64
     first: an absurd σ_T makes h_l underflow)."""
     if step_grid is not None:
-        budget.check_steps(float(step_grid[-1]), d, device=str(device), allow_large=o.allow_large)
+        budget.check_steps(float(step_grid[-1]), d, device=str(device), allow_large=o.allow_large,
+                           tensors=len(model.params()))
         return
     with np.errstate(over="ignore", divide="ignore"):
         n = np.ceil(eta * float(tau_grid[-1]) / h_arr)
@@ -325,7 +330,8 @@ def _check_step_counts(o: TrainOptions, tau_grid, step_grid, eta, h_arr, h_most,
                             "noise level (sigmaT) or the last checkpoint")
     with np.errstate(over="ignore", divide="ignore"):
         n_min = np.ceil(eta * float(tau_grid[-1]) / h_most).min()
-    budget.check_steps(float(n_min), d, device=str(device), allow_large=o.allow_large)
+    budget.check_steps(float(n_min), d, device=str(device), allow_large=o.allow_large,
+                       tensors=len(model.params()), n_estimate=max(float(n_min), float(n.min())))
 
 
 def _check_step_budget(o: TrainOptions, tau_grid, step_grid, eta, h_arr) -> None:

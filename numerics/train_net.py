@@ -27,7 +27,7 @@ import torch
 
 from theory.errors import SpecbiasError
 
-from . import crn, edm
+from . import budget, crn, edm
 from .devices import cpu_threads, resolve_device
 from .loop import ModuleParams, fit
 from .models.nets import DTYPES, build_net
@@ -127,6 +127,22 @@ def _protocol(protocol, options, data) -> edm.Protocol:
     return proto.with_data(data)
 
 
+def _check_memory(net, data, proto, options, dt, dev, n_samples, bootstrap) -> None:
+    """Refuse, before the network is built, sizes that cannot fit (numerics.budget): the network's
+    parameters and one step's activations, then the CRN sampler's arrays."""
+    from .models.nets import check_net_options, net_class
+
+    check_net_options(net, options)
+    itemsize = torch.empty((), dtype=dt).element_size()
+    budget.check_memory(f"network {net!r} with {options or 'its default sizes'} (batch {proto.batch})",
+                        budget.network_bytes(net_class(net), data.shape, options, proto.batch, itemsize),
+                        device=str(dev), hint="use a smaller --width/--depth/--channels or --batch")
+    budget.check_memory(f"{int(n_samples):,} generated samples of dimension {data.d} "
+                        f"({int(bootstrap)} bootstrap replicates)",
+                        budget.sampler_bytes(int(n_samples), data.d, int(bootstrap)),
+                        hint="use fewer --samples or --bootstrap replicates")
+
+
 def train_net(net: str, data, protocol="edm", *, steps: int = 2000, checkpoints: int = 30,
               net_options: dict | None = None, protocol_options: dict | None = None,
               n_samples: int = 2000, heun_steps: int = 20, bases=("eigen",), bootstrap: int = 200,
@@ -144,6 +160,7 @@ def train_net(net: str, data, protocol="edm", *, steps: int = 2000, checkpoints:
     t0 = time.perf_counter()
     dev, dt = resolve_device(device), DTYPES.get(dtype, dtype)
     proto = _protocol(protocol, protocol_options, data)
+    _check_memory(net, data, proto, dict(net_options or {}), dt, dev, n_samples, bootstrap)
     model = build_net(net, data.shape, seed=seed, dtype=dt, device=dev, **dict(net_options or {}))
     D = proto.denoiser(model)
     basis_arrays = {b: data.basis(b) for b in bases}

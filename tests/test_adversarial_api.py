@@ -62,7 +62,39 @@ CASES = {
         (lambda: D.spectrum("logspace", 5, lo=np.nan, hi=1.0), "lo"),
         (lambda: D.patches(P=10**6), "P"),
     ],
+    "model sizes": [
+        (lambda: _model_options("two_layer", hidden="abc"), "hidden"),
+        (lambda: _model_options("two_layer", hidden=2.5), "hidden"),
+        (lambda: _model_options("two_layer", hidden=-1), "hidden"),
+        (lambda: _model_options("sym_two_layer", hidden=2**40), "hidden"),
+        (lambda: theory.get("deep_linear").weight(1.0, 1.0, 1.0, L=10**5), "L"),
+        (lambda: theory.get("deep_linear").derive(L=200), "derive"),
+    ],
+    "spiked extremes": [
+        (lambda: _spiked().check_spikes([1.0, 1e300]), "lam"),
+        (lambda: _spiked().check_noise(1e-300), "s2"),
+        (lambda: _spiked().check_gamma(1e308), "gamma"),
+        (lambda: _chains().r1_product(np.array([1.0]), 1e308), "S2"),
+    ],
 }
+
+
+def _model_options(arch, **options):
+    from numerics.models import check_options
+
+    return check_options(theory.get(arch), options)
+
+
+def _spiked():
+    from theory import spiked
+
+    return spiked
+
+
+def _chains():
+    from theory import chains
+
+    return chains
 FLAT = [(cls, fn, frag) for cls, cases in CASES.items() for fn, frag in cases]
 
 
@@ -149,6 +181,53 @@ def test_train_refuses_before_training(kw, frag):
     with pytest.raises(SpecbiasError) as info:
         train("linear", ds, progress=False, **kw)
     assert frag in str(info.value) and "\n" not in str(info.value), str(info.value)
+
+
+SIZED = [  # the model's own sizes count in the memory estimate made before anything is built
+    ("two_layer", dict(model_kwargs={"hidden": 2**24}), "memory"),
+    ("deep_linear", dict(params={"L": 1000}, sigmas=np.geomspace(0.01, 10, 64)), "memory"),  # d = 512: 270 GB
+    ("deep_linear", dict(params={"L": 50}), "estimated"),  # minutes of 50-factor steps (now refused)
+]
+
+
+@pytest.mark.parametrize("arch,kw,frag", SIZED, ids=[f"{a}-{sorted(k.items())}"[:50] for a, k, _ in SIZED])
+def test_model_sizes_are_estimated_before_building(arch, kw, frag):
+    from numerics.train import train
+
+    d = {"two_layer": 64, "deep_linear": 512}[arch] if frag == "memory" else 2
+    with pytest.raises(SpecbiasError) as info:
+        train(arch, D.gaussian(d, seed=0), progress=False, **kw)
+    assert frag in str(info.value) and "\n" not in str(info.value), str(info.value)
+
+
+def test_network_sizes_are_estimated_on_the_meta_device():
+    from numerics import budget, train_net
+    from numerics.models.nets import net_class
+
+    small = budget.network_bytes(net_class("mlp"), (8,), {"width": 16, "depth": 1}, batch=4)
+    big = budget.network_bytes(net_class("mlp"), (8,), {"width": 10**6, "depth": 1}, batch=4)
+    assert 0 < small < 1e6 and big > 1e12  # a 10⁶-wide layer pair has > 10¹² bytes of weights × copies
+    with pytest.raises(SpecbiasError, match="memory"):
+        train_net.train_net("mlp", D.gaussian(8, seed=0), net_options={"width": 10**6}, progress=False)
+    with pytest.raises(SpecbiasError, match="samples"):
+        train_net.train_net("mlp", D.gaussian(8, seed=0), n_samples=10**8, bootstrap=10**6, progress=False)
+
+
+def test_time_estimate_counts_parameter_tensors_and_force_overrides():
+    from numerics import budget
+
+    budget.check_steps(5000, 2, tensors=2)  # one-layer: a second
+    with pytest.raises(SpecbiasError, match="estimated"):
+        budget.check_steps(5000, 2, tensors=51, n_estimate=55277)  # deep_linear L = 50, d = 2
+    budget.check_steps(5000, 2, tensors=51, n_estimate=55277, allow_large=True)
+    assert budget.step_seconds(1000, 2, 51) > 10 * budget.step_seconds(1000, 2, 2)
+
+
+def test_no_emerging_mode_gives_no_fit_not_an_error():
+    from verify.departure import high_variance_fit
+
+    fit = high_variance_fit(np.array([1.0, 0.5]), np.array([np.nan, np.nan]), 0.1)
+    assert fit.n == 0 and np.isnan(fit.alpha)
 
 
 def test_allow_large_overrides_the_step_estimate():

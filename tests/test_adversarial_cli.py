@@ -34,11 +34,15 @@ CASES = {
         (["train", "linear", "--mode", "samples", "--batch", "4", "--optimizer", "adam", "--lr", "inf"],
          "--lr"),
         (["theory", "linear", "--lam", "abc"], "--lam"),
+        (["spiked", "threshold", "--lam", "nan", "--gamma", "1"], "--lam"),
     ],
     "overflow": [
         (["theory", "linear", "--sigmaT", "1e308"], "sigmaT"),
         (["emergence", "linear", "--lam", "1", "0.1", "--sigmaT", "1e200"], "sigmaT"),
         (["theory", "linear", "--sigma0", "1e-320"], "sigma0"),
+        (["spiked", "threshold", "--lam", "1e300", "--gamma", "1"], "lam"),
+        (["spiked", "threshold", "--lam", "1", "--gamma", "1e308"], "gamma"),
+        (["spiked", "chains", "--lam", "1", "--S2", "1e308"], "S2"),
     ],
     "counts": [
         (["train", "linear", "--checkpoints", "0"], "--checkpoints"),
@@ -53,6 +57,20 @@ CASES = {
         (["bench", "theory", "--modes", "-5"], "--modes"),
         (["bench", "theory", "--times", "0"], "--times"),
         (["report", "--seed", "-1"], "--seed"),
+        (["train", "two_layer", "--model-param", "hidden=abc"], "hidden"),
+        (["train", "two_layer", "--model-param", "hidden=2.5"], "hidden"),
+        (["train", "two_layer", "--model-param", "hidden=-3"], "hidden"),
+        (["train", "two_layer", "--model-param", "hidden"], "--model-param"),
+        (["train", "--model", "mlp", "--width", "2.5"], "--width"),
+        (["train", "--model", "mlp", "--depth", "-1"], "--depth"),
+        (["train", "--model", "mlp", "--samples", "1"], "--samples"),
+        (["train", "--model", "unet", "--channels", "8", "-8"], "--channels"),
+        (["spiked", "threshold", "--lam", "1", "--d", "10", "--n", "10", "--M", "2.5"], "--M"),
+        (["spiked", "simulate", "--lam", "1", "--d", "10", "--n", "10", "--seed", "-1"], "--seed"),
+        (["spiked", "chains", "--lam", "1", "--T", "2.5"], "--T"),
+        (["spiked", "fixation", "--lam", "1", "--sigma0", "-1"], "--sigma0"),  # σ0² made it a silent 1
+        (["sweep", "--example", "--workers", "100000", "--dry-run"], "--workers"),
+        (["bench", "theory", "--modes", "1"], "--modes"),
     ],
     "too large": [
         (["train", "linear", "--d", "100000000"], "--d"),
@@ -62,6 +80,17 @@ CASES = {
         (["train", "linear", "--tau-max", "1e15"], "steps"),
         (["train", "linear", "--steps", "100000000000"], "steps"),
         (["bench", "theory", "--modes", "100000000", "--times", "100000000"], "memory"),
+        # sizes of a model or a network, estimated from the sizes alone (nothing allocated)
+        (["train", "two_layer", "--d", "64", "--model-param", "hidden=16777216"], "memory"),
+        (["train", "deep_linear", "--param", "L=100000"], "L"),
+        (["theory", "deep_linear", "--param", "L=100000", "--lam", "1", "--tau", "1"], "L"),
+        (["derive", "deep_linear", "--param", "L=200"], "derive"),
+        (["train", "--model", "mlp", "--width", "1000000"], "memory"),
+        (["train", "--model", "unet", "--channels", "60000", "60000"], "memory"),
+        (["train", "--model", "mlp", "--samples", "100000000", "--bootstrap", "1000000"], "memory"),
+        (["spiked", "simulate", "--lam", "1", "--d", "100000000", "--n", "100000000"], "memory"),
+        # time: a depth-50 product steps 50 factors (minutes before; now an estimate, --force overrides)
+        (["train", "deep_linear", "--param", "L=50", "--d", "2"], "estimated"),
     ],
     "device": [
         (["train", "linear", "--device", "tpu"], "--device"),
@@ -88,6 +117,15 @@ CASES = {
         (["derive", "/etc/hostname.py"], "no such architecture module"),
         (["bench", "numerics", "--modes", "5"], "--modes"),
         (["bench", "theory", "--device", "cpu"], "--device"),
+        (["train", "--model", "mlp", "--levels", "4"], "--levels"),
+        (["train", "--model", "mlp", "--param", "L=3"], "--param"),
+        (["train", "--model", "mlp", "--force"], "--force"),
+        (["train", "deep_linear", "--model", "mlp"], "ARCH"),
+        (["train", "linear", "--width", "8"], "--width"),
+        (["train", "linear", "--protocol", "theory"], "--protocol"),
+        (["report", "--preset", "spiked", "--arch", "linear"], "--arch"),
+        (["report", "--preset", "nonlinear", "--module", "x.py"], "--module"),
+        (["spiked", "fixation", "--lam", "1", "--steps", "10"], "--steps"),
     ],
 }
 FLAT = [(cls, argv, frag) for cls, cases in CASES.items() for argv, frag in cases]
@@ -110,6 +148,17 @@ def test_refused_before_compute(cls, argv, frag, capsys, tmp_path, monkeypatch):
     _one_line_error(capsys, frag)
     assert time.perf_counter() - t0 < 10, "refused only after computing"
     assert list(tmp_path.iterdir()) == []  # nothing written into the working directory
+
+
+@pytest.mark.parametrize("grid,frag", [('seeds = 1000000000', "seeds"),
+                                       ('Q = [0.1, 0.2, 0.3, 0.4]\nd = [4, 5, 6, 7, 8]\nseeds = 10000', "runs")])
+def test_sweep_spec_too_many_runs_is_refused_before_expanding(grid, frag, tmp_path, capsys):
+    spec = tmp_path / "big.toml"
+    spec.write_text(f'name = "big"\nkind = "train"\n[[grid]]\narch = "linear"\n{grid}\n')
+    t0 = time.perf_counter()
+    assert main(["sweep", str(spec), "--dry-run"]) == 2  # seeds = 10⁹ was expanded: OOM-killed
+    _one_line_error(capsys, frag)
+    assert time.perf_counter() - t0 < 5
 
 
 # ---- report names and output places: never delete or write what specbias did not create --------------
@@ -288,6 +337,9 @@ def _dead_pid() -> int:
 # ---- interruptions and bugs: one line, never a traceback ----------------------------------------------
 @pytest.mark.parametrize("exc,code,start", [(KeyboardInterrupt(), 130, "specbias: interrupted"),
                                             (MemoryError(), 2, "specbias: error: out of memory"),
+                                            (RuntimeError("[enforce fail at alloc_cpu.cpp:127] DefaultCPUAllocator: "
+                                                          "can't allocate memory: you tried to allocate 1e17 bytes"),
+                                             2, "specbias: error: out of memory"),
                                             (ZeroDivisionError("boom"), 1, "specbias: internal error: ZeroDivisionError")])
 def test_interruptions_and_bugs_are_one_line(exc, code, start, monkeypatch, capsys):
     from theory import cli as theory_cli

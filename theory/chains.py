@@ -35,6 +35,7 @@ import sympy as sp
 from . import derive as D
 from . import validate as V
 from .errors import SpecbiasError
+from .spiked import VALUE_RANGE
 
 FIX_FRACTION = 2**-0.5
 
@@ -50,10 +51,11 @@ def _steps(T) -> int:
 
 
 def _S2(S2) -> float:
+    """S² > 0 within the spiked model's VALUE_RANGE (S² = 1e308 overflowed φ to a silent −7084)."""
     arr = V.as_array("start noise variance (S2)", S2, positive=True)
     if arr.size != 1:
         raise SpecbiasError("start noise variance (S2) must be a single number")
-    return float(arr.reshape(()))
+    return V.scalar("start noise variance (S2)", arr, lo=VALUE_RANGE[0], hi=VALUE_RANGE[1])
 
 
 def phi(x) -> np.ndarray:

@@ -14,13 +14,14 @@ DEFAULT_LAM = [10, 3, 1, 0.3, 0.1, 0.03, 0.01, 0.001]  # THEORY §6, the paper's
 DEFAULT_TAU = [0, 0.01, 0.1, 1, 10, 100, 1000]
 
 
-def parse_params(items) -> dict:
-    """`--param N=16 --param K=5` → {"N": 16, "K": 5} (numbers parsed as int or float)."""
+def parse_params(items, option: str = "--param") -> dict:
+    """`--param N=16 --param K=5` → {"N": 16, "K": 5} (numbers parsed as int or float); `option` names
+    the option in the messages (e.g. "--model-param")."""
     out = {}
     for item in items or []:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise SpecbiasError(f"--param expects NAME=VALUE, got {item!r}")
+            raise SpecbiasError(f"{option} expects NAME=VALUE, got {item!r}")
         try:
             out[key] = int(value)
         except ValueError:
@@ -30,7 +31,7 @@ def parse_params(items) -> dict:
                 out[key] = value
             else:
                 if not np.isfinite(out[key]):
-                    raise SpecbiasError(f"--param {key} must be finite (got {value!r})")
+                    raise SpecbiasError(f"{option} {key} must be finite (got {value!r})")
     return out
 
 

@@ -69,14 +69,27 @@ def aspect_ratio(d, n, M=1) -> float:
     return 0.0 if M == np.inf else d / (n * M)
 
 
+#: the range of λ, s² and γ the closed forms are evaluated on: their products (λ², γ s⁴, λ γ s²) stay
+#: far inside float64, so nothing overflows to a silent NaN or inf (λ = 1e300 did)
+VALUE_RANGE = (1e-100, 1e100)
+
+
+def _within(name: str, arr: np.ndarray) -> np.ndarray:
+    lo, hi = VALUE_RANGE
+    bad = (arr != 0) & ((np.abs(arr) < lo) | (np.abs(arr) > hi))
+    if np.any(bad):
+        raise SpecbiasError(f"{name} must be 0 or lie in [{lo:g}, {hi:g}] (got {arr[bad].reshape(-1)[0]:g})")
+    return arr
+
+
 def check_gamma(gamma) -> np.ndarray:
-    """γ = d/n > 0."""
-    return V.as_array("aspect ratio (gamma = d/n)", gamma, positive=True)
+    """γ = d/n > 0 (within VALUE_RANGE)."""
+    return _within("aspect ratio (gamma = d/n)", V.as_array("aspect ratio (gamma = d/n)", gamma, positive=True))
 
 
 def check_spikes(lam, d=None) -> np.ndarray:
     """Spike strengths λ_i ≥ 0, at most d of them when d is given."""
-    lam = V.as_array("spike strengths (lam)", lam, nonneg=True)
+    lam = _within("spike strengths (lam)", V.as_array("spike strengths (lam)", lam, nonneg=True))
     if d is not None and lam.ndim and lam.shape[-1] > _count("d (dimension)", d):
         raise SpecbiasError(f"rank k = {lam.shape[-1]} spikes exceeds the dimension d = {int(d)}")
     return lam
@@ -84,7 +97,7 @@ def check_spikes(lam, d=None) -> np.ndarray:
 
 def check_noise(s2) -> np.ndarray:
     """Noise variances s² ≥ 0."""
-    return V.as_array("noise variance (s2)", s2, nonneg=True)
+    return _within("noise variance (s2)", V.as_array("noise variance (s2)", s2, nonneg=True))
 
 
 def _args(lam, s2, gamma):

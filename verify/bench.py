@@ -65,6 +65,9 @@ DEFAULTS = {"modes": 1000, "times": 1000, "device": "auto", "steps": None, "chec
 OWN = {"theory": ("modes", "times"), "numerics": ("device",),
        "nonlinear": ("device", "steps", "checkpoints", "samples", "d", "threads", "out", "peak_size",
                      "until_emerged")}
+#: the fewest modes every architecture takes: a coupled one's mirrored spectrum of 2·3 − 1 = 5 modes
+#: holds patch_conv's default kernel (K = 5); --modes 1 failed inside patch_conv, not naming --modes
+MIN_MODES = 3
 
 
 def _options(args) -> dict:
@@ -165,7 +168,8 @@ def cmd_bench_nonlinear(opts: dict, as_json: bool) -> int:
 def add_parsers(sub) -> None:
     p = sub.add_parser("bench", help="speed benchmarks (theory, numerics, or the nonlinear MLP experiment)")
     p.add_argument("what", choices=list(OWN))
-    p.add_argument("--modes", type=T.count(hi=10**8), default=None, help="theory only (default 1000)")
+    p.add_argument("--modes", type=T.count(lo=MIN_MODES, hi=10**8), default=None,
+                   help=f"theory only (default 1000; at least {MIN_MODES})")
     p.add_argument("--times", type=T.count(hi=10**8), default=None, help="theory only (default 1000)")
     p.add_argument("--device", type=T.device, default=None, help="numerics/nonlinear: auto, cpu, cuda or cuda:N")
     for name, hi, what in (("steps", 10**7, "optimiser steps (5000)"), ("checkpoints", 10**4, "checkpoints (67)"),

@@ -60,6 +60,21 @@ def _terminate(signum, frame):
     raise Terminated
 
 
+def _out_of_memory(exc: BaseException) -> bool:
+    """A failed allocation: MemoryError, or torch's RuntimeError ("can't allocate memory", CUDA out of
+    memory)."""
+    text = str(exc).lower()
+    return isinstance(exc, MemoryError) or (isinstance(exc, RuntimeError) and (
+        "can't allocate memory" in text or "out of memory" in text))
+
+
+def _internal(exc: Exception) -> int:
+    if os.environ.get("SPECBIAS_DEBUG"):
+        raise exc
+    return _fail("internal error: ", f"{type(exc).__name__}: {exc} "
+                 "(a bug in specbias: rerun with SPECBIAS_DEBUG=1 for the traceback and report it)", 1)
+
+
 def main(argv=None) -> int:
     try:
         previous = signal.signal(signal.SIGTERM, _terminate)
@@ -77,14 +92,11 @@ def main(argv=None) -> int:
     except BrokenPipeError:  # e.g. `specbias theory ... | head`
         sys.stderr.close()
         return 141
-    except MemoryError:
+    except Exception as exc:  # torch reports a failed allocation as a RuntimeError (OutOfMemoryError on cuda)
+        if not _out_of_memory(exc):
+            return _internal(exc)
         return _fail("error: ", "out of memory: the sizes given (dimension, levels, checkpoints, samples or "
                      "an architecture parameter) are too large for this machine", 2)
-    except Exception as exc:
-        if os.environ.get("SPECBIAS_DEBUG"):
-            raise
-        return _fail("internal error: ", f"{type(exc).__name__}: {exc} "
-                     "(a bug in specbias: rerun with SPECBIAS_DEBUG=1 for the traceback and report it)", 1)
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

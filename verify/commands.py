@@ -5,6 +5,7 @@ import sys
 
 import theory
 from theory import argtypes as T
+from theory.errors import SpecbiasError
 from theory.output import dumps
 
 from . import profiles
@@ -36,11 +37,14 @@ def cmd_verify(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from .report import build
+    from .report import SECTIONS, build
 
+    preset = args.preset or ("quick" if args.quick else "full" if args.full else "default")
+    if args.module and preset in SECTIONS:
+        raise SpecbiasError(f"--module does not apply to the {preset!r} report, which chooses its own models "
+                            "(valid with the presets default, quick, full)")
     for path in args.module or []:
         theory.load_module(path)
-    preset = args.preset or ("quick" if args.quick else "full" if args.full else "default")
     path = build(args.name or preset, preset, args.seed, args.out, args.arch or None,
                  progress=not args.no_progress)
     print(f"report written to {path}/report.md (and report.html, figures, report.json, data.npz)")

@@ -26,7 +26,7 @@ import numpy as np
 
 import theory
 from theory.emergence import emergence_from_checkpoints
-from theory.fit import GRAY_ZONE
+from theory.fit import GRAY_ZONE, Fit
 
 REACHED = 0.1  # |ln(λ̃(∞)/target)| below this counts as reaching the target (10%)
 #: targets below FLOOR·σ_0² are left out of the target check: the sampler stops at σ_0, so even the
@@ -122,6 +122,8 @@ def high_variance_fit(lam, tau_star, v0):
     lam, ts = np.asarray(lam, float), np.asarray(tau_star, float)
     ok = emerging(lam, ts, v0)
     sel = ok & (lam >= np.median(lam[ok])) if ok.any() else ok
+    if not sel.any():  # no mode emerged (e.g. a very short run): no fit, not an error
+        return Fit(np.nan, (np.nan, np.nan), np.nan, 0, np.nan)
     v0 = np.broadcast_to(np.asarray(v0, float), lam.shape)[sel]  # a per-mode v0 follows its modes
     return theory.fit_exponent(lam[sel], ts[sel], v0)["increasing"]
 

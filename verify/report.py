@@ -176,6 +176,9 @@ def build(name: str = "default", preset: str = "default", seed: int = 0, out="re
     Checked before any compute: `name` is a plain folder name, `out` a writable folder, and an existing
     `out/name` was written by specbias (theory.output); the write is atomic (theory.output.Staged)."""
     if preset in SECTIONS:
+        if archs:  # a report of its own trains its own models: a list of architectures would be ignored
+            raise SpecbiasError(f"archs (--arch) does not apply to the {preset!r} report, which chooses its own "
+                                "models (valid with the presets default, quick, full)")
         module, _, fn = SECTIONS[preset].partition(":")
         return getattr(importlib.import_module(module), fn)(name, seed=seed, out=out, progress=progress)
     if preset not in R.PRESETS:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from theory import argtypes as T
 from theory import chains as CH
 from theory import finite_sample as FS
 from theory import spiked as SP
@@ -40,9 +41,9 @@ def _gamma(args) -> float:
     return g
 
 
-def _M(value: str):
-    return np.inf if value in ("inf", "Inf", "infinity") else int(float(value)) if value.replace(".", "", 1).isdigit() \
-        else value
+def _M(text: str):
+    """--M: an integer ≥ 1, or inf (fresh noise); 2.5 is refused, not truncated to 2."""
+    return np.inf if text.strip().lower() in ("inf", "infinity") else T.count()(text)
 
 
 def cmd_threshold(args) -> int:
@@ -135,13 +136,15 @@ def cmd_fixation(args) -> int:
     lam = np.sort(SP.check_spikes(args.lam))[::-1]
     pred = CH.fixation_noise(lam, args.r, args.sigma0**2)
     out = {"lam": lam, "r": args.r, "s2_fix_theory": pred}
+    if args.steps is not None and not args.measure:
+        raise SpecbiasError("--steps does not apply without --measure (the theory needs no Heun steps)")
     if args.measure:
         from numerics import spiked_dynamics
 
         if np.any(lam <= 0):
             raise SpecbiasError("--measure needs every eigenvalue > 0")
         f = spiked_dynamics.fixation(spiked_dynamics.wiener_denoiser(np.diag(lam)), np.eye(lam.size), r=args.r,
-                                     sigma0=args.sigma0, steps=args.steps)
+                                     sigma0=args.sigma0, steps=args.steps or 256)
         out["s2_fix_heun"] = f.s2_fix
     lines = [f"fixation noise s_k² at which x̂₀ reaches r = {args.r:.4g} of its final value (σ_0 = {args.sigma0:g})",
              f"{'λ':>10}{'theory':>12}" + (f"{'Heun':>12}" if args.measure else "")]
@@ -176,12 +179,12 @@ def cmd_derive(args) -> int:
 
 def _common(p, lam=True, size=True):
     if lam:
-        p.add_argument("--lam", type=float, nargs="+", default=[1.0], help="spike strengths λ_i (rank k)")
+        p.add_argument("--lam", type=T.nonneg, nargs="+", default=[1.0], help="spike strengths λ_i (rank k)")
     if size:
-        p.add_argument("--d", type=int, help="dimension d")
-        p.add_argument("--n", type=int, help="clean training samples n")
+        p.add_argument("--d", type=T.count(hi=10**9), help="dimension d")
+        p.add_argument("--n", type=T.count(hi=10**12), help="clean training samples n")
         p.add_argument("--M", type=_M, default=1, help="noise draws per sample (inf: fresh noise)")
-        p.add_argument("--gamma", type=float, help="aspect ratio γ = d/n instead of --d/--n")
+        p.add_argument("--gamma", type=T.positive, help="aspect ratio γ = d/n instead of --d/--n")
     p.add_argument("--json", action="store_true", help="strict JSON (no NaN)")
 
 
@@ -193,33 +196,33 @@ def add_parsers(sub) -> None:
     p.set_defaults(func=cmd_threshold)
     p = s.add_parser("overlap", help="top eigenvalue, squared overlap, gains and MSEs vs s²")
     _common(p)
-    p.add_argument("--s2", type=float, nargs="+", default=[0.1, 0.5, 1.0, 2.0], help="noise variances s²")
+    p.add_argument("--s2", type=T.nonneg, nargs="+", default=[0.1, 0.5, 1.0, 2.0], help="noise variances s²")
     p.set_defaults(func=cmd_overlap)
     p = s.add_parser("simulate", help="Monte Carlo of the noisy-PCA denoiser against the limits")
     _common(p)
-    p.add_argument("--s2", type=float, nargs="+", default=[0.1, 0.5, 2.0], help="noise variances s²")
-    p.add_argument("--draws", type=int, default=16)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto")
+    p.add_argument("--s2", type=T.nonneg, nargs="+", default=[0.1, 0.5, 2.0], help="noise variances s²")
+    p.add_argument("--draws", type=T.count(hi=10**6), default=16)
+    p.add_argument("--seed", type=T.seed, default=0)
+    p.add_argument("--device", type=T.device, default="auto")
     p.set_defaults(func=cmd_simulate)
     p = s.add_parser("chains", help="R1, R2 (power iteration), PF-ODE and the noisy chain per mode")
     _common(p, size=False)
-    p.add_argument("--S2", type=float, default=1.0, help="start noise variance S²")
-    p.add_argument("--T", type=int, nargs="+", default=[64, 256], help="chain lengths")
+    p.add_argument("--S2", type=T.positive, default=1.0, help="start noise variance S²")
+    p.add_argument("--T", type=T.count(hi=10**9), nargs="+", default=[64, 256], help="chain lengths")
     p.set_defaults(func=cmd_chains)
     p = s.add_parser("fixation", help="fixation noise per mode (theory; Heun with --measure)")
     _common(p, size=False)
-    p.add_argument("--r", type=float, default=CH.FIX_FRACTION, help="fraction of the final x̂₀ (default 1/√2)")
-    p.add_argument("--sigma0", type=float, default=0.002)
-    p.add_argument("--steps", type=int, default=256)
+    p.add_argument("--r", type=T.fraction(), default=CH.FIX_FRACTION, help="fraction of the final x̂₀ (default 1/√2)")
+    p.add_argument("--sigma0", type=T.positive, default=0.002, help="end of sampling σ_0 (default 0.002)")
+    p.add_argument("--steps", type=T.count(hi=10**6), default=None, help="Heun steps of --measure (default 256)")
     p.add_argument("--measure", action="store_true", help="also measure along EDM Heun trajectories")
     p.set_defaults(func=cmd_fixation)
     p = s.add_parser("derive", help="every symbolic check of the spiked model and the chains")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_derive)
     p = s.add_parser("kl", help="expected KL of the finite-sample endpoint N(μ̂, Ŝ) to the data law")
-    p.add_argument("--d", type=int, required=True)
-    p.add_argument("--n", type=int, required=True)
+    p.add_argument("--d", type=T.count(hi=10**9), required=True)
+    p.add_argument("--n", type=T.count(hi=10**12), required=True)
     p.add_argument("--raw", action="store_true", help="raw second moment, mean 0 (instead of centred)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_kl)

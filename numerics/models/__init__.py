@@ -13,7 +13,8 @@ Every model is affine in its input, with independent parameters at every noise l
 None of them is given the data eigenbasis: `cov` is used only to build an aligned initial matrix
 Σ_k Q_k u_k u_kᵀ when Q is given per mode (a scalar Q needs no `cov`: the aligned matrix is Q·I).
 """
-from .base import AffineModel, aligned_factor, aligned_matrix, check_options, default_sigmas, model_class
+from .base import (AffineModel, aligned_factor, aligned_matrix, check_options, default_sigmas, model_class,
+                   weights_per_level)
 from .conv import Circulant, LocallyConnected2d, PatchConv, PatchConv2d, SharedWeightModel
 from .dense import DeepLinear, Linear, SymTwoLayer, TwoLayer
 from .flow import FlowMatching, default_ts
@@ -21,4 +22,4 @@ from .flow import FlowMatching, default_ts
 __all__ = ["AffineModel", "SharedWeightModel", "Linear", "SymTwoLayer", "TwoLayer", "DeepLinear",
            "Circulant", "PatchConv", "PatchConv2d", "LocallyConnected2d",
            "FlowMatching", "aligned_matrix", "aligned_factor",
-           "default_sigmas", "default_ts", "model_class", "check_options"]
+           "default_sigmas", "default_ts", "model_class", "check_options", "weights_per_level"]

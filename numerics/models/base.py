@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from theory import validate as V
 from theory.errors import SpecbiasError
 
 SIGMA0, SIGMAT, LEVELS = 0.002, 80.0, 64
@@ -44,6 +45,8 @@ def model_class(arch):
 
 #: options of every model that a trainer does not set itself (see AffineModel.__init__)
 COMMON_OPTIONS = ("bias",)
+#: the largest size a model option (hidden width, depth, ...) may take; memory is estimated after
+MAX_OPTION_SIZE = 2**24
 
 
 def check_options(arch, options: dict | None) -> dict:
@@ -61,7 +64,19 @@ def check_options(arch, options: dict | None) -> dict:
                             f"(valid: {', '.join(valid)}; theory parameters go in params / --param)")
     if "bias" in options and options["bias"] not in (0, 1):  # True/False/0/1
         raise SpecbiasError(f"model option bias must be true or false (0 or 1), got {options['bias']!r}")
+    for k in set(options) - set(COMMON_OPTIONS):  # every other model option is a size (width, depth)
+        options[k] = V.count(f"model option {k} (--model-param)", options[k], hi=MAX_OPTION_SIZE)
     return options
+
+
+def weights_per_level(arch, d: int, options: dict | None = None) -> int:
+    """Trainable floats per level of the architecture's torch model (its `n_weights`, from the sizes
+    alone, nothing built); d² + d where the architecture declares no model class."""
+    if not getattr(arch, "model", ""):
+        return d * d + d
+    cls = model_class(arch)
+    own = {k: v for k, v in (options or {}).items() if k in cls.own_params}
+    return int(cls.n_weights(d, **own))
 
 
 def _eigen(cov, d: int):
@@ -120,6 +135,12 @@ class AffineModel(nn.Module):
     #: keyword parameters `_build` takes (theory parameters such as `L`, and model options); other
     #: architecture parameters are kept as metadata only.
     own_params: tuple = ()
+
+    @classmethod
+    def n_weights(cls, d: int, **own) -> int:
+        """Trainable floats per level, from the sizes alone (for the memory estimate made before the
+        model is built, numerics.budget): d² + d by default (the effective matrix and the bias)."""
+        return d * d + d
 
     def __init__(self, arch=None, d: int | None = None, sigmas=None, init: str = "aligned", Q=0.1,
                  cov=None, scale: float = 1e-3, dtype=torch.float64, device="cpu",

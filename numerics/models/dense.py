@@ -1,16 +1,20 @@
 """Fully connected linear denoisers: one layer, tied and untied two-layer, deep linear (THEORY §2.1–2.4)."""
 from __future__ import annotations
 
+from theory import validate as V
 from theory.errors import SpecbiasError
 
 from .base import AffineModel, aligned_factor, aligned_matrix
 
 
 def _width(hidden, d: int) -> int:
-    h = d if hidden is None else hidden
-    if int(h) != h or h < 1:
-        raise SpecbiasError(f"hidden width must be a positive integer (got {hidden!r})")
-    return int(h)
+    return d if hidden is None else V.count("hidden width (hidden)", hidden)
+
+
+def _depth(L, depth) -> int:
+    if L is not None and depth is not None and L != depth:
+        raise SpecbiasError(f"depth given twice with different values (L={L}, depth={depth})")
+    return 3 if L is None and depth is None else V.count("depth L", L if L is not None else depth)
 
 
 def _product_curvature(s, wmax, g, depth: int):
@@ -68,6 +72,10 @@ class SymTwoLayer(AffineModel):
 
     own_params = ("hidden",)
 
+    @classmethod
+    def n_weights(cls, d: int, hidden=None) -> int:
+        return d * _width(hidden, d) + d
+
     def _build(self, init, Q, cov, hidden=None):
         self.hidden = _width(hidden, self.d)
         self.P = self._per_level(aligned_factor(Q, cov, self.d, self.hidden, 0.5), (self.d, self.hidden))
@@ -89,6 +97,10 @@ class TwoLayer(AffineModel):
     Balanced aligned init: W₂(0) = F, W₁(0) = Fᵀ with F Fᵀ = Σ_k Q_k u_k u_kᵀ (per mode a = b = √Q)."""
 
     own_params = ("hidden",)
+
+    @classmethod
+    def n_weights(cls, d: int, hidden=None) -> int:
+        return 2 * d * _width(hidden, d) + d
 
     def _build(self, init, Q, cov, hidden=None):
         self.hidden = _width(hidden, self.d)
@@ -112,13 +124,12 @@ class DeepLinear(AffineModel):
 
     own_params = ("L", "depth")
 
+    @classmethod
+    def n_weights(cls, d: int, L=None, depth=None) -> int:
+        return _depth(L, depth) * d * d + d
+
     def _build(self, init, Q, cov, L=None, depth=None):
-        if L is not None and depth is not None and L != depth:
-            raise SpecbiasError(f"depth given twice with different values (L={L}, depth={depth})")
-        depth = 3 if L is None and depth is None else (L if L is not None else depth)
-        if int(depth) != depth or depth < 1:
-            raise SpecbiasError(f"depth L must be a positive integer (got {depth!r})")
-        self.depth = int(depth)
+        self.depth = _depth(L, depth)
         A = aligned_matrix(Q, cov, self.d, 1.0 / self.depth)
         for i in range(self.depth):
             setattr(self, f"W{i}", self._per_level(A, (self.d, self.d)))

@@ -83,14 +83,19 @@ def net_options(name: str) -> list[str]:
     return [p for p in params if p not in ("self", "shape")]
 
 
-def build_net(name: str, shape, *, seed: int = 0, dtype="float32", device="cpu", **options) -> nn.Module:
-    """A freshly initialised network: parameters drawn from torch's generator seeded with `seed` (the
-    global RNG state is restored afterwards), in `dtype` ("float32" default, or "float64") on `device`."""
-    cls = net_class(name)
+def check_net_options(name: str, options: dict) -> None:
+    """Refuse options network `name` does not take (before anything is built)."""
     bad = sorted(set(options) - set(net_options(name)))
     if bad:
         raise SpecbiasError(f"network {name!r} takes no option(s) {', '.join(bad)}; valid: "
                             f"{', '.join(net_options(name))}")
+
+
+def build_net(name: str, shape, *, seed: int = 0, dtype="float32", device="cpu", **options) -> nn.Module:
+    """A freshly initialised network: parameters drawn from torch's generator seeded with `seed` (the
+    global RNG state is restored afterwards), in `dtype` ("float32" default, or "float64") on `device`."""
+    cls = net_class(name)
+    check_net_options(name, options)
     dt = DTYPES.get(dtype, dtype)
     if dt not in DTYPES.values():
         raise SpecbiasError(f"dtype must be float32 or float64 (got {dtype!r})")

@@ -51,11 +51,24 @@ class DeepLinear(Architecture):
               {("geometric", 0.1): (0.995, 1.045), ("harmonic", 0.1): (1.095, 1.14)},
               "τ* ∝ 1/λ for a uniform small Q (§2.4); ranges measured at L = 3 and 4")
 
+    #: the deepest L evaluated (a float64 evaluation's cost grows with L: ~3 s at L = 10³, ~20 s at 10⁴)
+    MAX_L = 1000
+    #: the deepest L derived symbolically (one sympy symbol per factor: ~9 s at L = 50, minutes at 200)
+    MAX_DERIVE_L = 64
+
     def check_params(self, p: dict) -> None:
         L = p["L"]
-        if isinstance(L, bool) or not isinstance(L, (int, np.integer, float)) or L != int(L) or L < 2:
-            raise SpecbiasError(f"deep_linear: depth L must be an integer >= 2 (got {L!r})")
+        if (isinstance(L, bool) or not isinstance(L, (int, np.integer, float)) or L != int(L)
+                or not 2 <= L <= self.MAX_L):
+            raise SpecbiasError(f"deep_linear: depth L must be an integer >= 2 and <= {self.MAX_L} (got {L!r})")
         p["L"] = int(L)
+
+    def derive(self, **params) -> D.Derivation:
+        L = self.resolve(params)["L"]
+        if L > self.MAX_DERIVE_L:
+            raise SpecbiasError(f"deep_linear: derive takes depth L in [2, {self.MAX_DERIVE_L}] (got {L}): the "
+                                "derivation holds one symbol per factor and its checks grow with L")
+        return super().derive(**params)
 
     # ---- symbolic declaration ----------------------------------------------------------------
     def theta(self, L=3):

@@ -1,9 +1,14 @@
 """`specbias sweep SPEC | --example`: run a sweep on Dask and write its table and summary."""
 from __future__ import annotations
 
+import os
 import sys
 
+from theory import argtypes as T
 from theory.errors import SpecbiasError
+
+#: local worker processes beyond this many per CPU core only contend (100000 would fork-bomb the machine)
+WORKERS_PER_CORE = 4
 
 
 def _spec(args):
@@ -19,8 +24,6 @@ def _spec(args):
 
 
 def cmd_sweep(args) -> int:
-    if args.workers is not None and args.workers < 1:
-        raise SpecbiasError(f"--workers must be a positive integer (got {args.workers})")
     spec = _spec(args)
     if spec is None:
         return 0
@@ -51,11 +54,11 @@ def add_parsers(sub) -> None:
     p.add_argument("spec", nargs="?", help="sweep specification (.toml, or .yaml/.yml)")
     p.add_argument("--example", action="store_true", help="run the built-in example sweep")
     p.add_argument("--print-example", action="store_true", help="print the example's spec (TOML) and exit")
-    p.add_argument("--out", default=None, help="results folder (default: sweeps/<name>)")
+    p.add_argument("--out", type=T.out_dir, default=None, help="results folder (default: sweeps/<name>)")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="an existing Dask scheduler, e.g. tcp://host:8786 (default: a local cluster)")
-    where.add_argument("--workers", type=int, default=None,
+    where.add_argument("--workers", type=T.count(hi=WORKERS_PER_CORE * (os.cpu_count() or 1)), default=None,
                        help="worker processes of the local cluster (default: one per CPU core)")
     where.add_argument("--serial", action="store_true", help="run in this process, no Dask (debugging)")
     p.add_argument("--dry-run", action="store_true", help="check the spec and list its runs; run nothing")

@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +90,10 @@ def _table(data: dict, key: str, where: str) -> dict:
     return value
 
 
+#: the most runs one spec may expand to (a plan of 10⁹ runs does not fit in memory)
+MAX_RUNS = 100_000
+
+
 def _axes(block: dict, where: str) -> dict:
     """Block values as lists of alternatives (scalars become one-element lists); `seeds` expanded."""
     out = {}
@@ -96,8 +101,9 @@ def _axes(block: dict, where: str) -> dict:
         if k == "seeds":
             if "seed" in block:
                 raise SpecbiasError(f"{where}seeds: give either seed or seeds, not both")
-            if isinstance(v, bool) or not isinstance(v, (int, list)) or (isinstance(v, int) and v < 1):
-                raise SpecbiasError(f"{where}seeds: must be a positive count or a list of seeds (got {v!r})")
+            if isinstance(v, bool) or not isinstance(v, (int, list)) or (isinstance(v, int) and not 1 <= v <= MAX_RUNS):
+                raise SpecbiasError(f"{where}seeds: must be a count in [1, {MAX_RUNS:,}] or a list of seeds "
+                                    f"(got {v!r})")
             out["seed"] = list(range(v)) if isinstance(v, int) else v
         else:
             out[k] = v if isinstance(v, list) else [v]
@@ -142,6 +148,10 @@ def parse(data: dict, name: str = "sweep") -> Spec:
         axes = _axes({**defaults, **block}, where)
         kind = get_kind(axes.pop("kind", [data.get("kind", "train")])[0])
         names = list(axes)
+        size = math.prod(len(axes[k]) for k in names)
+        if len(runs) + size > MAX_RUNS:  # counted before expanding: seeds = 10⁹ was expanded and OOM-killed
+            raise SpecbiasError(f"{where[:-1]}: the spec expands to more than {MAX_RUNS:,} runs "
+                                f"({len(runs) + size:,} so far); split it into several sweeps")
         for values in itertools.product(*(axes[k] for k in names)):
             raw = {**dict(zip(names, values)), **measure}
             try:
