@@ -38,13 +38,13 @@ def test_overlap_json_matches_the_api(capsys):
 
 
 @pytest.mark.parametrize("argv,match", [
-    (["threshold", "--d", "10", "--n", "0"], "n (samples)"),
+    (["threshold", "--d", "10", "--n", "0"], "--n"),
     (["overlap", "--gamma", "0"], "gamma"),
     (["overlap", "--gamma", "-2"], "gamma"),
     (["threshold", "--lam", "1", "2", "3", "--d", "2", "--n", "4"], "exceeds the dimension"),
-    (["overlap", "--lam", "-1", "--gamma", "1"], "spike strengths"),
-    (["overlap", "--s2", "-1", "--gamma", "1"], "noise variance"),
-    (["overlap", "--d", "10", "--n", "5", "--M", "0"], "M (noise draws)"),
+    (["overlap", "--lam", "-1", "--gamma", "1"], "--lam"),
+    (["overlap", "--s2", "-1", "--gamma", "1"], "--s2"),
+    (["overlap", "--d", "10", "--n", "5", "--M", "0"], "--M"),
 ])
 def test_bad_input_exits_2_with_one_line(argv, match, capsys):
     assert main(["spiked", *argv]) == 2
