@@ -223,6 +223,15 @@ def test_time_estimate_counts_parameter_tensors_and_force_overrides():
     assert budget.step_seconds(1000, 2, 51) > 10 * budget.step_seconds(1000, 2, 2)
 
 
+def test_flow_matching_keeps_Q_where_the_optimum_is_huge():
+    """t = 1 − 1e−16, λ = 1e−100: w* ≈ −1e16, and w* + (Q − w*)e^{−x} returned 0 at τ = 0 (mpmath: Q = 1);
+    found by the range-edge property (float64 vs mpmath)."""
+    arch, lam, t = theory.get("flow_matching"), np.full(3, 1e-100), 1 - 2**-53
+    assert np.array_equal(arch.weight(lam, t, 0.0, eta=1e-50, Q=1.0), np.ones(3))
+    ref = np.array(arch.weight(lam, t, 1e-3, Q=0.5, dps=40), dtype=float)
+    assert np.allclose(arch.weight(lam, t, 1e-3, Q=0.5), ref, rtol=1e-12, atol=1e-12)
+
+
 def test_no_emerging_mode_gives_no_fit_not_an_error():
     from verify.departure import high_variance_fit
 

@@ -94,10 +94,13 @@ class FlowMatching(Architecture):
 
     # ---- float64 evaluation ----------------------------------------------------------------
     def _weight(self, lam, sigma, tau, Q, eta, **p):
-        """w = w* + (Q − w*) e^{−2ητg}; `sigma` is the flow time t here (sampling.variable)."""
+        """w = w* + (Q − w*) e^{−2ητg}, evaluated as Q e^{−x} + w* (1 − e^{−x}) with x = 2ητg (expm1): near
+        t = 1 with a tiny λ, w* ≈ −1/(1 − t) reaches −1e16 and w* + (Q − w*) lost Q entirely (0 instead of
+        Q = 1 at τ = 0); `sigma` is the flow time t here (sampling.variable)."""
         g = sigma**2 * lam + (1.0 - sigma) ** 2
         w_opt = (sigma * lam - (1.0 - sigma)) / g
-        return w_opt + (Q - w_opt) * np.exp(-2.0 * eta * tau * g)
+        x = -2.0 * eta * tau * g
+        return Q * np.exp(x) - w_opt * np.expm1(x)
 
     def _log_variance(self, lam, tau, Q, eta, sigma0, sigmaT, **p):
         """ln λ̃ = ln λ + I(A; λ, 1) + 2Q e^{−Aλ/(λ+1)} [h(x) + λ h(λx)]/(λ + 1), x = √(A/(λ+1)),
