@@ -186,7 +186,6 @@ def test_train_refuses_before_training(kw, frag):
 SIZED = [  # the model's own sizes count in the memory estimate made before anything is built
     ("two_layer", dict(model_kwargs={"hidden": 2**24}), "memory"),
     ("deep_linear", dict(params={"L": 1000}, sigmas=np.geomspace(0.01, 10, 64)), "memory"),  # d = 512: 270 GB
-    ("deep_linear", dict(params={"L": 50}), "estimated"),  # minutes of 50-factor steps (now refused)
 ]
 
 
@@ -213,13 +212,18 @@ def test_network_sizes_are_estimated_on_the_meta_device():
         train_net.train_net("mlp", D.gaussian(8, seed=0), n_samples=10**8, bootstrap=10**6, progress=False)
 
 
-def test_time_estimate_counts_parameter_tensors_and_force_overrides():
+def test_time_estimate_counts_parameter_tensors_and_notes_long_runs(capsys):
+    """The time estimate is not a bound (levels that converge stop early: the default circulant run was
+    estimated at 6.8 min and took 30 s), so a long estimate prints one note line and never refuses."""
     from numerics import budget
 
     budget.check_steps(5000, 2, tensors=2)  # one-layer: a second
-    with pytest.raises(SpecbiasError, match="estimated"):
-        budget.check_steps(5000, 2, tensors=51, n_estimate=55277)  # deep_linear L = 50, d = 2
+    assert capsys.readouterr().err == ""
+    assert budget.check_steps(5000, 2, tensors=51, n_estimate=55277) == 5000  # deep_linear L = 50, d = 2
+    err = capsys.readouterr().err
+    assert err.startswith("specbias: note: training may take up to") and len(err.splitlines()) == 1
     budget.check_steps(5000, 2, tensors=51, n_estimate=55277, allow_large=True)
+    assert capsys.readouterr().err == ""
     assert budget.step_seconds(1000, 2, 51) > 10 * budget.step_seconds(1000, 2, 2)
 
 

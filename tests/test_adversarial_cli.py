@@ -89,8 +89,6 @@ CASES = {
         (["train", "--model", "unet", "--channels", "60000", "60000"], "memory"),
         (["train", "--model", "mlp", "--samples", "100000000", "--bootstrap", "1000000"], "memory"),
         (["spiked", "simulate", "--lam", "1", "--d", "100000000", "--n", "100000000"], "memory"),
-        # time: a depth-50 product steps 50 factors (minutes before; now an estimate, --force overrides)
-        (["train", "deep_linear", "--param", "L=50", "--d", "2"], "estimated"),
     ],
     "device": [
         (["train", "linear", "--device", "tpu"], "--device"),
