@@ -37,17 +37,12 @@ def threshold(v0, lam, criterion: str = "geometric"):
     raise SpecbiasError(f"unknown emergence criterion {criterion!r}; valid: {', '.join(ALL_CRITERIA)}")
 
 
-def _inside_at_start(v0, lam, criterion: str) -> np.ndarray:
-    """Modes already past the crossing level at τ = 0 (only possible for "band": v₀ inside the band)."""
+def starts_inside(v0, lam, criterion: str = "geometric") -> np.ndarray:
+    """True where the crossing level is already passed at τ = 0 (only possible for "band": v₀ inside
+    the band): such a mode never gets a τ* (NaN for good), unlike a mode that has not crossed yet."""
     if criterion != "band":
         return np.zeros(np.broadcast(v0, lam).shape, bool)
     return np.abs(np.asarray(v0, float) / np.asarray(lam, float) - 1.0) <= BAND
-
-
-def starts_inside(v0, lam, criterion: str = "geometric") -> np.ndarray:
-    """True where the threshold is already passed at τ = 0 (v₀ on the far side or on it): such a mode
-    never gets a τ* (NaN for good), unlike a mode that has not crossed yet."""
-    return _inside_at_start(np.asarray(v0, dtype=float), np.asarray(lam, dtype=float), criterion)
 
 
 def _first_crossing(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -106,7 +101,7 @@ def emergence_time(arch, lam, criterion: str = "geometric", Q=0.1, eta=1.0, sigm
         return sign[..., None] * (lv - log_thr[..., None])
 
     out = first_passage(g, lam_r.shape, tau_range, grid).reshape(lam.shape)
-    return np.where(_inside_at_start(v0, lam, criterion), np.nan, out)
+    return np.where(starts_inside(v0, lam, criterion), np.nan, out)
 
 
 def first_passage(g, shape, tau_range=(1e-8, 1e12), grid: int = 400) -> np.ndarray:
@@ -141,5 +136,5 @@ def emergence_from_checkpoints(tau, lam_tilde, v0, lam, criterion: str = "geomet
     t_hi = np.log(tau[first])
     t_lo = np.where(first > 0, np.log(tau[np.maximum(first - 1, 0)]), t_hi)
     frac = np.where(g_hi != g_lo, -g_lo / np.where(g_hi != g_lo, g_hi - g_lo, 1.0), 1.0)
-    found = found & ~_inside_at_start(v0, lam, criterion)
+    found = found & ~starts_inside(v0, lam, criterion)
     return np.where(found, np.exp(t_lo + frac * (t_hi - t_lo)), np.nan)

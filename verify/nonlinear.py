@@ -27,7 +27,7 @@ import numpy as np
 
 import theory
 from theory.emergence import ALL_CRITERIA, emergence_from_checkpoints, starts_inside
-from theory.fit import GRAY_ZONE
+from theory.fit import GRAY_ZONE, in_gray_zone
 
 from . import departure
 from .tolerances import tol
@@ -71,6 +71,14 @@ def series(run, basis: str = "eigen"):
             np.asarray(run.arrays[f"var_boot_{basis}"], float), np.asarray(run.arrays[f"lam_{basis}"], float))
 
 
+def _crossings(tau, var, boot, lam, crit) -> tuple[np.ndarray, np.ndarray]:
+    """τ* per mode [k] and per bootstrap replicate [B, k] from checkpoints 1.. (checkpoint 0 is v₀)."""
+    ts = emergence_from_checkpoints(tau[1:], var[1:].T, var[0], lam, crit)
+    tb = emergence_from_checkpoints(tau[1:], np.moveaxis(boot[1:], 0, -1), boot[0],
+                                    np.broadcast_to(lam, boot[0].shape), crit)
+    return ts, tb
+
+
 def emergence(run, basis: str = "eigen", criteria=ALL_CRITERIA, gray_zone=GRAY_ZONE) -> dict:
     """Per criterion: τ* per mode, its bootstrap replicates, v₀, and NetFit per direction."""
     tau, var, boot, lam = series(run, basis)
@@ -79,9 +87,7 @@ def emergence(run, basis: str = "eigen", criteria=ALL_CRITERIA, gray_zone=GRAY_Z
     v0, v0b = var[0], boot[0]
     out = {}
     for crit in criteria:
-        ts = emergence_from_checkpoints(tau[1:], var[1:].T, v0, lam, crit)
-        tb = emergence_from_checkpoints(tau[1:], np.moveaxis(boot[1:], 0, -1), v0b,
-                                        np.broadcast_to(lam, v0b.shape), crit)
+        ts, tb = _crossings(tau, var, boot, lam, crit)
         point = theory.fit_exponent(lam, ts, v0, gray_zone)
         reps = [theory.fit_exponent(lam, t, v, gray_zone) for t, v in zip(tb, v0b)]
         fits = {d: _combine(point[d], np.array([r[d].alpha for r in reps])) for d in point}
@@ -98,12 +104,10 @@ def all_emerged(run, criteria=("geometric",), basis: str = "eigen") -> str | Non
     tau, var, boot, lam = series(run, basis)
     if tau.size < 2:
         return None
-    lam_b = np.broadcast_to(lam, boot[0].shape)
     for crit in criteria:
-        ts = emergence_from_checkpoints(tau[1:], var[1:].T, var[0], lam, crit)
-        tb = emergence_from_checkpoints(tau[1:], np.moveaxis(boot[1:], 0, -1), boot[0], lam_b, crit)
+        ts, tb = _crossings(tau, var, boot, lam, crit)
         if (np.isnan(ts) & ~starts_inside(var[0], lam, crit)).any() or \
-                (np.isnan(tb) & ~starts_inside(boot[0], lam_b, crit)).any():
+                (np.isnan(tb) & ~starts_inside(boot[0], lam, crit)).any():
             return None
     steps = run.arrays["steps"]
     return (f"every mode has emerged ({', '.join(criteria)}; the point estimate and all {boot.shape[1]} "
@@ -190,7 +194,7 @@ def plateau(run, basis: str = "eigen", last: int = 5) -> dict:
 def fitted_modes(v0, lam, gray_zone=GRAY_ZONE) -> np.ndarray:
     """Increasing modes outside the gray zone (those the increasing-mode fit uses)."""
     ratio = np.asarray(v0, float) / np.asarray(lam, float)
-    return (ratio < 1) & ((ratio <= gray_zone[0]) | (ratio >= gray_zone[1]))
+    return (ratio < 1) & ~in_gray_zone(v0, lam, gray_zone)
 
 
 def compare(run, basis: str = "eigen", criteria=("geometric", "harmonic"), em: dict | None = None) -> dict:
