@@ -46,6 +46,13 @@ def _check_options(gray_zone, confidence) -> tuple:
     return zone, confidence
 
 
+def in_gray_zone(v0, lam, gray_zone=GRAY_ZONE) -> np.ndarray:
+    """v₀/λ strictly inside gray_zone: modes too close to their start for a meaningful τ* (PROTOCOLS §3),
+    excluded from every exponent fit."""
+    ratio = np.asarray(v0, dtype=float) / np.asarray(lam, dtype=float)
+    return (ratio > gray_zone[0]) & (ratio < gray_zone[1])
+
+
 def fit_exponent(lam, tau_star, v0=None, gray_zone=GRAY_ZONE, confidence: float = 0.95) -> dict:
     """Fit α separately for increasing (v₀ < λ) and decreasing modes, excluding NaN τ* and the gray
     zone v₀/λ ∈ gray_zone. Returns {"increasing": Fit, "decreasing": Fit} (or {"all": Fit} without v₀).
@@ -63,6 +70,6 @@ def fit_exponent(lam, tau_star, v0=None, gray_zone=GRAY_ZONE, confidence: float 
     if v0 is None:
         return {"all": _fit(lam[ok], tau[ok], confidence)}
     ratio = v0.reshape(-1) / lam
-    outside = (ratio <= gray_zone[0]) | (ratio >= gray_zone[1])
+    outside = ~in_gray_zone(v0.reshape(-1), lam, gray_zone)
     return {name: _fit(lam[ok & outside & sel], tau[ok & outside & sel], confidence)
             for name, sel in (("increasing", ratio < 1), ("decreasing", ratio > 1))}

@@ -13,7 +13,7 @@ from numerics import budget
 from theory import argtypes as T
 from theory.errors import SpecbiasError
 from theory.output import dumps
-from theory.fit import GRAY_ZONE
+from theory.fit import in_gray_zone
 from theory.sampling import DENOISER
 
 from .properties import quad_log_variance
@@ -119,7 +119,7 @@ def nonlinear_result(run, criterion: str = "geometric") -> dict:
     ratio = v0 / lam
     table = {"lam": lam, "v0": v0, "tau_star": np.asarray(em["tau_star"], float),
              "direction": np.where(ratio < 1, "increasing", "decreasing"),
-             "gray_zone": (ratio > GRAY_ZONE[0]) & (ratio < GRAY_ZONE[1])}
+             "gray_zone": in_gray_zone(v0, lam)}
     fits = {}
     for name, f in em["fits"].items():
         d = f.as_dict()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from theory.fit import in_gray_zone
+
 from .figures import _save, plt
 
 
@@ -55,7 +57,7 @@ def tau_star(path, lam, ts, fits, ref, factor, v0, v0_lin, gray_zone, title: str
     per direction outside ITS gray zone."""
     fig, ax = plt.subplots(figsize=(4.8, 3.6))
     r = v0 / lam
-    gray = (r > gray_zone[0]) & (r < gray_zone[1])
+    gray = in_gray_zone(v0, lam, gray_zone)
     for name, sel, mark in (("increasing", ~gray & (r < 1), "o"), ("decreasing", ~gray & (r > 1), "s")):
         line, = ax.loglog(lam[sel], ts[sel], mark, ms=4, label=f"{name} (N = {int(sel.sum())})")
         fit = fits[name]
@@ -67,8 +69,7 @@ def tau_star(path, lam, ts, fits, ref, factor, v0, v0_lin, gray_zone, title: str
     if np.isfinite(factor):
         order = np.argsort(lam)
         x, y = lam[order], factor * np.asarray(ref)[order]
-        rl = v0_lin / x
-        ok = ((rl <= gray_zone[0]) | (rl >= gray_zone[1])) & np.isfinite(y)
+        ok = ~in_gray_zone(v0_lin, x, gray_zone) & np.isfinite(y)
         for i, (a, b) in enumerate(_segments(x, y, ok)):
             ax.loglog(a, b, "k--", lw=0.8, label=f"linear theory × {factor:.3g}" if i == 0 else None)
     ax.set(xlabel="λ", ylabel="τ* (geometric)", title=title)

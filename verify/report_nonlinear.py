@@ -18,6 +18,7 @@ import numpy as np
 
 from theory import output
 from theory import validate as V
+from theory.fit import in_gray_zone
 
 from . import departure
 from . import document as doc
@@ -82,8 +83,7 @@ def _fit_text(f) -> str:
 
 def _figures(exp, run, em, cmp, tmp: Path) -> list:
     tau, var, lam = run.tau, run.var_eigen, run.lam_eigen
-    r = var[0] / lam
-    gray = (r > NL.GRAY_ZONE[0]) & (r < NL.GRAY_ZONE[1])
+    gray = in_gray_zone(var[0], lam)
     geo = em["geometric"]
     names = [f"{exp.name}-{k}.png" for k in ("trajectories", "heatmap", "taustar")]
     F.trajectories(tmp / names[0], tau, var, lam, f"{exp.name}: variance per mode")
@@ -115,7 +115,7 @@ def _modes_text(run, em) -> str:
     """Gray-zone exclusion and the number of modes per direction that enter the fits."""
     v0, lam = run.var_eigen[0], run.lam_eigen
     r = v0 / lam
-    gray = (r > NL.GRAY_ZONE[0]) & (r < NL.GRAY_ZONE[1])
+    gray = in_gray_zone(v0, lam)
     never = {c: int(np.sum(~gray & ~np.isfinite(e["tau_star"]))) for c, e in em.items()}
     return (f"Modes: {lam.size}; v₀ (τ = 0, before any step) median {np.median(v0):.3g}; gray zone "
             f"v₀/λ ∈ ({NL.GRAY_ZONE[0]:g}, {NL.GRAY_ZONE[1]:g}) excludes {int(gray.sum())}; outside it "
