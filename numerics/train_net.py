@@ -192,9 +192,12 @@ def train_net(net: str, data, protocol="edm", *, steps: int = 2000, checkpoints:
     stopped = []
 
     def after_checkpoint():
+        if out is None and stop is None:
+            return
+        run = snapshot("running")
         if out is not None:
-            _save(snapshot("running"), out)
-        reason = stop(snapshot("running")) if stop is not None else None
+            _save(run, out)
+        reason = stop(run) if stop is not None else None
         if reason:
             stopped.append(str(reason))
             raise _Stop

@@ -194,7 +194,7 @@ class PatchConv(Architecture):
         return _SPECTRAL_CACHE[key]
 
     def _decompose_wide_exactly(self, lam, K, out):
-        """Spectra spanning more than FLOAT64_SPAN get (ν, c) from `spectral_mp` at 17 + log10(span) + 8
+        """Spectra spanning more than FLOAT64_SPAN get (ν, c) from `spectral_mp` at 25 + log10(span)
         digits, rounded to float64: eigh's absolute error eps·λ_max leaves the small ν (and the mixing
         weights of their eigenvectors) with a relative error ≈ eps·span, 8e−9 in ln λ̃ at span 1e8 and
         4e−5 at 1e12 on one-outlier spectra, far above the float64 path's tolerance. The rest of the
