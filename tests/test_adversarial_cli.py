@@ -47,6 +47,7 @@ CASES = {
     "counts": [
         (["train", "linear", "--checkpoints", "0"], "--checkpoints"),
         (["train", "linear", "--checkpoints", "1"], "--checkpoints"),
+        (["bench", "nonlinear", "--checkpoints", "1"], "--checkpoints"),
         (["train", "linear", "--tau-max", "0"], "--tau-max"),
         (["train", "linear", "--seed", "-1"], "--seed"),
         (["train", "linear", "--seed", "1.5"], "--seed"),
@@ -211,6 +212,18 @@ def test_train_out_checked_before_training(out, victim, capsys):
     before = _tree(victim)
     t0 = time.perf_counter()
     assert main(["train", "linear", "--d", "4", "--out", out, "--no-progress"]) == 2
+    _one_line_error(capsys, "--out")
+    assert time.perf_counter() - t0 < 5 and _tree(victim) == before
+
+
+@pytest.mark.parametrize("out", ["afile/x.json", "adir", "/proc/specbias-no/x.json"])
+def test_bench_out_checked_before_the_benchmark(out, victim, capsys):
+    """`bench nonlinear --out` is a file: a folder, a path under a file, an unwritable place are refused
+    before minutes of training (it was an internal error after them)."""
+    (victim / "adir").mkdir()
+    before = _tree(victim)
+    t0 = time.perf_counter()
+    assert main(["bench", "nonlinear", "--out", out]) == 2
     _one_line_error(capsys, "--out")
     assert time.perf_counter() - t0 < 5 and _tree(victim) == before
 

@@ -89,6 +89,18 @@ def check_dir(path, what: str = "out") -> Path:
     return p
 
 
+def check_file(path, what: str = "out") -> Path:
+    """An output file: not an existing folder, in a folder that check_dir accepts (probed, nothing
+    created), so a bad path is refused before the work that would write it."""
+    if not isinstance(path, (str, os.PathLike)) or not str(path).strip() or "\x00" in str(path):
+        raise SpecbiasError(f"{what} must be a file path (got {path!r})")
+    p = Path(path)
+    if p.is_dir():
+        raise SpecbiasError(f"{what} {path} is a folder, not a file")
+    check_dir(p.parent if str(p.parent) else ".", what)
+    return p
+
+
 # ---- folders specbias owns --------------------------------------------------------------------------
 def mark(folder, name: str, kind: str = "report") -> None:
     """Write the marker that says specbias made `folder` (deterministic content: no time, no pid)."""

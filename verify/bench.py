@@ -12,6 +12,7 @@ import theory
 from numerics import budget
 from theory import argtypes as T
 from theory.errors import SpecbiasError
+from theory import output
 from theory.output import dumps
 from theory.fit import in_gray_zone
 from theory.sampling import DENOISER
@@ -77,6 +78,8 @@ def _options(args) -> dict:
         if getattr(args, name) is not None and name not in own:
             raise SpecbiasError(f"--{name.replace('_', '-')} does not apply to bench {args.what}")
     out = {k: DEFAULTS[k] if getattr(args, k) is None else getattr(args, k) for k in own}
+    if args.what == "nonlinear" and out["out"] is not None:
+        output.check_file(out["out"], "--out")
     if args.what == "theory":
         budget.check_memory(f"bench theory on {out['modes']:,} modes x {out['times']:,} times",
                             GRID_COPIES * 8.0 * out["modes"] * out["times"], hint="use fewer --modes/--times")
@@ -176,7 +179,8 @@ def add_parsers(sub) -> None:
                            ("samples", 10**7, "samples per checkpoint (4000)"), ("d", 10**5, "data dimension (128)"),
                            ("threads", 4096, "CPU threads (all cores)"),
                            ("peak-size", 16384, "n of the n x n peak matmul (4096)")):
-        p.add_argument(f"--{name}", type=T.count(hi=hi), default=None, help=f"nonlinear only: {what}")
+        p.add_argument(f"--{name}", type=T.count(lo=2 if name == "checkpoints" else 1, hi=hi), default=None,
+                       help=f"nonlinear only: {what}")
     p.add_argument("--out", default=None, help="nonlinear only: write the JSON here")
     p.add_argument("--until-emerged", action="store_const", const=True, default=None,
                    help="nonlinear only: stop training at the first checkpoint where every mode has emerged "
