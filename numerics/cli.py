@@ -9,7 +9,7 @@ from theory import argtypes as T
 from theory import validate as V
 from theory.cli import parse_params
 from theory.errors import SpecbiasError
-from theory.output import dumps
+from theory.output import check_out, dumps
 
 from . import budget
 from . import data as datasets
@@ -118,6 +118,8 @@ def compare(run) -> dict:
 
 
 def cmd_train(args) -> int:
+    if args.out is not None:  # the output-folder rule, before any compute (theory.output.check_out)
+        check_out(args.out, "run", "--out")
     if args.model:
         return cmd_train_network(args)
     check_kind_options(args)

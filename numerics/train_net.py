@@ -18,9 +18,7 @@ readable with meta["status"] = "interrupted" (or "diverged").
 """
 from __future__ import annotations
 
-import os
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -113,13 +111,8 @@ class CRNRecorder:
 
 
 def _save(run: Run, out) -> None:
-    """Write run.npz/run.json through temporary names and rename: a reader never sees half a file."""
-    path = Path(out)
-    tmp = path / ".partial"
-    run.save(tmp)
-    for name in ("run.npz", "run.json"):
-        os.replace(tmp / name, path / name)
-    tmp.rmdir()
+    """Run.save: each file written atomically (a reader never sees half a file), under the rule."""
+    run.save(out)
 
 
 def _protocol(protocol, options, data) -> edm.Protocol:

@@ -299,4 +299,4 @@ def test_interrupted_run_save_keeps_the_previous_files(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         run.save(tmp_path)
     assert (tmp_path / "run.npz").read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.json", "run.npz"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".specbias", "run.json", "run.npz"]

@@ -11,6 +11,11 @@
   Temporaries of runs that were killed (SIGKILL, power loss) are removed by the next run into the
   same ROOT: only folders named `.NAME.tmp-PID-*` / `.NAME.old-PID` whose PID is dead and that carry
   the marker (or are empty).
+- The output-folder rule of every command that writes into a folder it is given (`train --out` kind
+  "run", `sweep --out` kind "sweep", `bench nonlinear --out` a file of kind "bench"; reports are
+  `Staged`, kind "report"): `check_out` before any compute (the folder is new, empty, or carries the
+  marker of that kind), `claim` when writing starts (creates it and writes the marker), and
+  `write_atomic` for every file (temporary name in the same folder, fsync, rename; mode from the umask).
 """
 from __future__ import annotations
 
@@ -108,16 +113,23 @@ def mark(folder, name: str, kind: str = "report") -> None:
                                              sort_keys=True) + "\n")
 
 
-def is_ours(folder) -> bool:
-    """True for a real folder (not a link) holding a marker specbias wrote."""
+def _marker(folder) -> dict | None:
+    """The marker's content of a real folder (not a link) that specbias wrote, else None."""
     folder = Path(folder)
     m = folder / MARKER
     if folder.is_symlink() or not folder.is_dir() or m.is_symlink() or not m.is_file():
-        return False
+        return None
     try:
-        return json.loads(m.read_text()).get("written_by") == "specbias"
-    except (OSError, ValueError, AttributeError):
-        return False
+        content = json.loads(m.read_text())
+    except (OSError, ValueError):
+        return None
+    return content if isinstance(content, dict) and content.get("written_by") == "specbias" else None
+
+
+def is_ours(folder, kind: str | None = None) -> bool:
+    """True for a real folder (not a link) holding a marker specbias wrote (of `kind`, when given)."""
+    content = _marker(folder)
+    return content is not None and (kind is None or content.get("kind", "report") == kind)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -151,14 +163,75 @@ def clean_stale(root, name: str) -> list[Path]:
     return removed
 
 
+def check_out(path, kind: str, what: str = "--out") -> Path:
+    """The output-folder rule, checked before any compute (nothing is created): `path` must be a new
+    folder (creatable, writable), an empty one, or one that carries specbias's marker of `kind`."""
+    p = check_dir(path, what)
+    if p.is_symlink() and not p.exists():
+        raise SpecbiasError(f"{what} {path} is a dangling symbolic link")
+    if p.is_dir() and any(p.iterdir()) and not is_ours(p, kind):
+        content = _marker(p)
+        found = (f"it holds specbias output of another kind ({content.get('kind')!r})" if content else
+                 f"it is not empty and has no {MARKER} marker")
+        raise SpecbiasError(f"{what} {path}: refusing to write {kind} output into this folder: {found}; "
+                            "choose a new or empty folder")
+    return p
+
+
+def claim(path, kind: str, name: str = "", what: str = "--out") -> Path:
+    """Check `path` (check_out), create it and write the marker of `kind` if it has none; returns it."""
+    p = check_out(path, kind, what)
+    p.mkdir(parents=True, exist_ok=True)
+    if not is_ours(p, kind):
+        write_atomic(p / MARKER, (dumps({"written_by": "specbias", "kind": kind, "name": name or p.name},
+                                        sort_keys=True) + "\n").encode())
+    return p
+
+
+def check_out_file(path, kind: str, what: str = "--out") -> Path:
+    """An output file, before compute: check_file, and an existing file is replaced only if specbias
+    wrote it (a JSON object with "written_by": "specbias" and this `kind`)."""
+    p = check_file(path, what)
+    if p.exists() or p.is_symlink():
+        try:
+            content = json.loads(p.read_text()) if p.is_file() and not p.is_symlink() else None
+        except (OSError, ValueError, UnicodeDecodeError):
+            content = None
+        if not (isinstance(content, dict) and content.get("written_by") == "specbias"
+                and content.get("kind") == kind):
+            raise SpecbiasError(f"{what} {path} exists and is not a {kind} file written by specbias: "
+                                "refusing to replace it; choose another file or move it away")
+    return p
+
+
+def write_atomic(path, data, mode: int | None = None) -> Path:
+    """Write `data` (bytes, or a callable taking a binary file) to `path` through a temporary file in the
+    same folder (fsync, rename: a reader never sees half a file); the file's mode follows the umask
+    (0666 & ~umask, like open()), not mkstemp's 0600. Missing parent folders are created."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-{os.getpid()}-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            data(fh) if callable(data) else fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, (0o666 if mode is None else mode) & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
 def prepare(root, name: str, what: str = "name") -> Path:
     """Check, before any compute, that ROOT/NAME may be written: a valid name, a writable root, and no
     existing ROOT/NAME that specbias did not write. Removes stale temporaries. Returns ROOT/NAME."""
     check_name(name, what)
     root = check_dir(root, "out")
     final = root / name
-    if (final.exists() or final.is_symlink()) and not is_ours(final):
-        raise SpecbiasError(f"{final} exists and was not written by specbias (no {MARKER} marker): "
+    if (final.exists() or final.is_symlink()) and not is_ours(final, "report"):
+        raise SpecbiasError(f"{final} exists and was not written by specbias as a report (no {MARKER} marker): "
                             f"refusing to replace it; choose another {what} or move it away")
     clean_stale(root, name)
     return final

@@ -4,7 +4,6 @@ adds its result: the per-mode τ* table and the exponents with their CIs (verify
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -79,7 +78,7 @@ def _options(args) -> dict:
             raise SpecbiasError(f"--{name.replace('_', '-')} does not apply to bench {args.what}")
     out = {k: DEFAULTS[k] if getattr(args, k) is None else getattr(args, k) for k in own}
     if args.what == "nonlinear" and out["out"] is not None:
-        output.check_file(out["out"], "--out")
+        output.check_out_file(out["out"], "bench", "--out")  # a file specbias wrote, or none
     if args.what == "theory":
         budget.check_memory(f"bench theory on {out['modes']:,} modes x {out['times']:,} times",
                             GRID_COPIES * 8.0 * out["modes"] * out["times"], hint="use fewer --modes/--times")
@@ -145,7 +144,7 @@ def cmd_bench_nonlinear(opts: dict, as_json: bool) -> int:
     row["measure_s"] = time.perf_counter() - t0
     row["total_s"] = row["wall_s"] + row["measure_s"]
     if opts["out"] is not None:
-        Path(opts["out"]).write_text(dumps(row, indent=1))
+        output.write_atomic(opts["out"], dumps({"written_by": "specbias", "kind": "bench", **row}, indent=1).encode())
     if as_json:
         print(dumps(row))
         return 0

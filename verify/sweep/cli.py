@@ -24,9 +24,16 @@ def _spec(args):
 
 
 def cmd_sweep(args) -> int:
+    from .cluster import check_address
+
+    if args.scheduler is not None:
+        check_address(args.scheduler)
     spec = _spec(args)
     if spec is None:
         return 0
+    from .runner import out_folder
+
+    out_folder(spec, args.out)  # the output-folder rule, before any run (and for --dry-run too)
     if args.dry_run:
         for p in spec.runs:
             print(f"{p.key}  {spec.label(p.config)}  seed={p.config.get('seed')}")
@@ -35,9 +42,14 @@ def cmd_sweep(args) -> int:
     from .runner import run_sweep
 
     res = run_sweep(spec, args.out, scheduler=args.scheduler, workers=args.workers, serial=args.serial,
-                    progress=not args.no_progress)
+                    progress=not args.no_progress, connect_timeout=args.connect_timeout,
+                    no_worker_timeout=args.no_worker_timeout)
     print(f"{len(res.records)} runs: {len(res.records) - len(res.failed)} ok, {len(res.failed)} failed "
           f"({res.executed} executed now, {res.skipped} already stored)")
+    c = res.cluster or {}
+    if c.get("lost") or c.get("workers_lost"):
+        print(f"cluster: {c['workers_lost']} worker(s) lost; {c['lost']} run(s) lost a worker, {c['retried']} "
+              f"retried alone: {c['recovered']} finished, {c['blamed']} recorded failed (killed their worker)")
     for g in res.groups:
         if g.direction == "increasing":
             print(f"  {g.label or 'all runs'} [{g.criterion}]: α = {g.mean:.3f} ± {g.seed_half:.3f} (seeds), "
@@ -61,6 +73,10 @@ def add_parsers(sub) -> None:
     where.add_argument("--workers", type=T.count(hi=WORKERS_PER_CORE * (os.cpu_count() or 1)), default=None,
                        help="worker processes of the local cluster (default: one per CPU core)")
     where.add_argument("--serial", action="store_true", help="run in this process, no Dask (debugging)")
+    p.add_argument("--connect-timeout", type=T.positive, default=10.0, metavar="SECONDS",
+                   help="--scheduler: seconds to reach the scheduler before giving up (default 10)")
+    p.add_argument("--no-worker-timeout", type=T.positive, default=120.0, metavar="SECONDS",
+                   help="stop when the cluster has had no worker for this long with runs pending (default 120)")
     p.add_argument("--dry-run", action="store_true", help="check the spec and list its runs; run nothing")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_sweep)

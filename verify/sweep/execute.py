@@ -1,16 +1,14 @@
-"""Running the planned runs: on Dask distributed (a LocalCluster sized to the machine, or an existing
-scheduler), or serially in this process. Each run is one task; the client persists every result the
-moment it arrives (verify.sweep.store), so progress survives a kill.
+"""Running one planned run (`run_one`, in a worker or in this process) and the serial executor; the
+Dask executor is verify.sweep.cluster. The caller persists every record the moment it arrives
+(verify.sweep.store), so progress survives a kill.
 
-Failures never stop a sweep and are never silent: an exception inside a run is caught in the worker
-and recorded with its message; a worker that dies mid-run makes the scheduler retry the task on
-another worker (up to Dask's `distributed.scheduler.allowed-failures`), after which the run is
-recorded as failed with the reason. Failed runs are tried again by the next invocation.
+Failures never stop a sweep and are never silent: an exception inside a run is caught where it runs
+and recorded with its message; a run whose worker died is retried alone (verify.sweep.cluster), and
+recorded failed only when it loses its worker then too. Failed runs are tried again by the next
+invocation.
 """
 from __future__ import annotations
 
-import contextlib
-import logging
 import os
 import platform
 import socket
@@ -83,51 +81,7 @@ class Progress:
 
 def run_serial(todo, store, progress=None) -> None:
     for p in todo:
-        rec = run_one(p.kind, p)
+        rec = dict(run_one(p.kind, p), attempt=1)
         store.put(rec)
         if progress:
             progress.update(rec, 0)
-
-
-def run_dask(todo, store, client, progress=None) -> None:
-    """Submit every run to `client`'s cluster and persist each result as it completes."""
-    from distributed import as_completed
-
-    futures = {client.submit(run_one, get_kind(p.kind), p, pure=False): p for p in todo}
-    for fut in as_completed(list(futures)):
-        p = futures.pop(fut)
-        if fut.status == "finished":
-            rec = fut.result()
-        else:  # the task itself failed: run_one catches everything, so its worker died (KilledWorker)
-            exc = fut.exception()
-            rec = lost(p, f"worker died while running this run ({type(exc).__name__}: {exc}); "
-                          "retried by the scheduler, then given up")
-        store.put(rec)
-        fut.release()
-        if progress:
-            running = sum(len(v) for v in client.processing().values()) if futures else 0
-            progress.update(rec, running)
-
-
-@contextlib.contextmanager
-def client_for(scheduler: str | None = None, workers: int | None = None):
-    """A Dask client: connected to `scheduler` (an address), or to a new LocalCluster of `workers`
-    single-threaded worker processes (default: one per CPU core)."""
-    from distributed import Client, LocalCluster
-
-    if scheduler:
-        client, cluster = Client(scheduler), None
-    else:
-        n = workers or os.cpu_count() or 1
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                               silence_logs=logging.ERROR)
-        client = Client(cluster)
-    try:
-        from .plugin import OneThread
-
-        client.register_plugin(OneThread(), name=OneThread.name)
-        yield client
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()

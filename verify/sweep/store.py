@@ -14,8 +14,6 @@ the spec stay on disk but are not part of the table.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -38,58 +36,79 @@ COLUMNS = {
 }
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+write_atomic = output.write_atomic  # one atomic writer (mode from the umask), used by summary too
+
+
+#: fields every stored run record has (a record without them is corrupt: re-run, never trusted)
+REQUIRED = {"key": str, "config_id": str, "kind": str, "status": str, "config": dict}
+
+
+def problem(record, key: str) -> str:
+    """Why a parsed runs/<key>.json is not a usable record ('' when it is)."""
+    if not isinstance(record, dict):
+        return f"not a JSON object ({type(record).__name__})"
+    for name, typ in REQUIRED.items():
+        if not isinstance(record.get(name), typ):
+            return f"no valid {name!r}"
+    if record["key"] != key:
+        return f"its key {record['key']!r} does not match its file name"
+    if record["status"] not in ("ok", "failed"):
+        return f"status {record['status']!r} is neither ok nor failed"
+    return ""
 
 
 class Store:
-    """The folder of one sweep."""
+    """The folder of one sweep (theory.output's rule: a new or empty folder, or one marked "sweep")."""
 
-    def __init__(self, root):
-        self.root = Path(root)
+    def __init__(self, root, name: str = ""):
+        self.root, self.name = Path(root), name
         self.runs = self.root / "runs"
+        self.corrupt = {}  # key -> (file, reason) of records that could not be read: they are re-run
+        self._claimed = False
+
+    def claim(self) -> None:
+        """Create the folder and mark it as a sweep's (theory.output.claim) before the first write."""
+        if not self._claimed:
+            output.claim(self.root, "sweep", self.name)
+            self._claimed = True
 
     def _path(self, key: str) -> Path:
         return self.runs / f"{key}.json"
 
     def get(self, key: str) -> dict | None:
+        """The stored record of `key`, or None if there is none or it is corrupt (noted in .corrupt)."""
         p = self._path(key)
-        return json.loads(p.read_text()) if p.is_file() else None
+        if not p.is_file():
+            return None
+        try:
+            record = json.loads(p.read_text())
+            why = problem(record, key)
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            why = f"unreadable JSON ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
+        if why:
+            self.corrupt[key] = (p, why)
+            return None
+        self.corrupt.pop(key, None)
+        return record
 
     def completed(self, keys) -> set:
         """Keys with a stored successful run (failed runs are tried again on the next invocation)."""
         return {k for k in keys if (r := self.get(k)) is not None and r["status"] == "ok"}
 
     def put(self, record: dict) -> None:
+        self.claim()
         write_atomic(self._path(record["key"]), output.dumps(record, sort_keys=True).encode())
+        self.corrupt.pop(record["key"], None)
 
     def records(self, keys) -> list:
         return [r for k in keys if (r := self.get(k)) is not None]
 
     def write_table(self, name: str, frame: pd.DataFrame) -> Path:
-        path = self.root / name
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=self.root)
-        os.close(fd)
-        try:
-            frame.to_parquet(tmp, index=False)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        self.claim()
+        return output.write_atomic(self.root / name, lambda fh: frame.to_parquet(fh, index=False))
 
     def write_json(self, name: str, obj) -> Path:
+        self.claim()
         write_atomic(self.root / name, output.dumps(obj, indent=1, sort_keys=True).encode())
         return self.root / name
 
