@@ -43,6 +43,8 @@ CASES = {
         (["spiked", "threshold", "--lam", "1e300", "--gamma", "1"], "lam"),
         (["spiked", "threshold", "--lam", "1", "--gamma", "1e308"], "gamma"),
         (["spiked", "chains", "--lam", "1", "--S2", "1e308"], "S2"),
+        (["spiked", "fixation", "--lam", "1", "--sigma0", "1e200"], "--sigma0"),  # internal OverflowError
+        (["spiked", "fixation", "--lam", "1", "--sigma0", "100", "--measure"], "--sigma0"),
     ],
     "counts": [
         (["train", "linear", "--checkpoints", "0"], "--checkpoints"),
@@ -90,6 +92,24 @@ CASES = {
         (["train", "--model", "unet", "--channels", "60000", "60000"], "memory"),
         (["train", "--model", "mlp", "--samples", "100000000", "--bootstrap", "1000000"], "memory"),
         (["spiked", "simulate", "--lam", "1", "--d", "100000000", "--n", "100000000"], "memory"),
+        # issue 20: sizes proportional to an argument, estimated before compute (were OOM kills, exit 137)
+        (["spiked", "chains", "--lam", "1", "2", "3", "4", "--T", "1000000000"], "memory"),
+        (["bench", "nonlinear", "--threads", "1000"], "--threads"),  # libgomp aborted the process
+    ],
+    "outside the law's range": [  # checks derivable from the arguments, made before the Monte Carlo / Heun
+        (["spiked", "simulate", "--lam", "1", "--d", "100", "--n", "100"], "min(d, nM)"),  # ran 27 s first
+        (["spiked", "simulate", "--lam", "1", "--d", "199", "--n", "5000", "--draws", "20000"], "min(d, nM)"),
+        (["spiked", "simulate", "--lam", "1", "1", "--d", "200", "--n", "200"], "separated"),
+        (["spiked", "simulate", "--lam", "2", "1", "2", "--d", "400", "--n", "400"], "separated"),
+        (["spiked", "fixation", "--lam", "1", "--measure", "--steps", "1"], "--steps"),  # printed 0.002
+        (["spiked", "fixation", "--lam", "1", "0.001", "--measure", "--steps", "8"], "--steps"),
+    ],
+    "cluster": [
+        (["sweep", "--example", "--scheduler", "garbage"], "--scheduler"),  # was an internal ValueError
+        (["sweep", "--example", "--scheduler", "foo://host:1"], "scheme"),
+        (["sweep", "--example", "--scheduler", "tcp://host:0"], "--scheduler"),
+        (["sweep", "--example", "--connect-timeout", "0"], "--connect-timeout"),
+        (["sweep", "--example", "--no-worker-timeout", "-1"], "--no-worker-timeout"),
     ],
     "device": [
         (["train", "linear", "--device", "tpu"], "--device"),
@@ -158,6 +178,73 @@ def test_sweep_spec_too_many_runs_is_refused_before_expanding(grid, frag, tmp_pa
     assert main(["sweep", str(spec), "--dry-run"]) == 2  # seeds = 10⁹ was expanded: OOM-killed
     _one_line_error(capsys, frag)
     assert time.perf_counter() - t0 < 5
+
+
+def test_spiked_kl_memory_is_estimated_before_compute(monkeypatch, capsys):
+    """`spiked kl --d 1e9` died by the OOM killer; the estimate (3 float64 arrays of d) refuses it on a
+    machine with less memory than that (here: 1 GiB available, patched)."""
+    from numerics import budget
+
+    monkeypatch.setattr(budget, "available_memory", lambda device="cpu": 2**30)
+    t0 = time.perf_counter()
+    assert main(["spiked", "kl", "--d", "100000000", "--n", "200000000"]) == 2
+    _one_line_error(capsys, "2.2 GiB")
+    assert time.perf_counter() - t0 < 5
+
+
+def test_spiked_fixation_measure_reports_clamps_as_bounds(capsys):
+    """λ = 2e4 fixes above σ_T² = 6400, the top of the Heun grid: printed as the bound '≥ 6400', excluded
+    from the measured/theory ratio and counted (it was printed as the measured level)."""
+    assert main(["spiked", "fixation", "--lam", "20000", "1", "0.01", "--measure", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["heun_status"] == ["clamp", "measured", "measured"]
+    assert out["heun_counts"] == {"measured": 2, "clamp": 1, "unresolved": 0}
+    assert out["s2_fix_heun"][0] is None and out["heun_bound"][0] == pytest.approx(6400)
+    # THEORY §5.3: measured/predicted 0.998–1.000 with 256 Heun steps, on the resolved modes only
+    assert 0.998 <= out["heun_over_theory_median"] <= 1.0005
+    assert main(["spiked", "fixation", "--lam", "20000", "1", "--measure"]) == 0
+    text = capsys.readouterr().out
+    assert "≥ 6400" in text and "1 clamped" in text
+
+
+MODULE_EXITS = ["import sys\nsys.exit(0)\n", "raise SystemExit\n", "raise KeyboardInterrupt\n"]
+
+
+@pytest.mark.parametrize("source", MODULE_EXITS, ids=["sys.exit(0)", "SystemExit", "KeyboardInterrupt"])
+@pytest.mark.parametrize("command", [["verify", "--module"], ["derive"], ["report", "--quick", "--module"]])
+def test_a_user_module_that_exits_is_an_error_never_a_pass(source, command, tmp_path, capsys, monkeypatch):
+    """`verify --module` on a module calling sys.exit(0) exited 0 with empty output: a green CI having
+    verified nothing."""
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "quits.py"
+    path.write_text(source)
+    assert main([*command, str(path)]) == 2
+    _one_line_error(capsys, "quits.py")
+
+
+QUITS_LATER = textwrap.dedent('''
+    import sys
+    import theory
+    from theory.archs.linear import Linear
+
+    class Quitter(Linear):
+        name = "quitter_late"
+
+        def _weight(self, *a, **k):
+            sys.exit(0)
+
+    theory.register(Quitter())
+''')
+
+
+def test_a_module_exiting_while_verified_is_an_error(tmp_path, capsys):
+    path = tmp_path / "quitter_late.py"
+    path.write_text(QUITS_LATER)
+    try:
+        assert main(["verify", "quitter_late", "--module", str(path), "--only", "float64-vs-mpmath"]) == 2
+        _one_line_error(capsys, "SystemExit(0)")
+    finally:
+        theory.unregister("quitter_late")
 
 
 # ---- report names and output places: never delete or write what specbias did not create --------------

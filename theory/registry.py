@@ -85,6 +85,11 @@ def load_module(path: str):
         raise
     except Exception as exc:
         raise SpecbiasError(f"could not import {path}: {type(exc).__name__}: {exc}") from None
+    except (SystemExit, KeyboardInterrupt) as exc:  # sys.exit(0) in a module must never pass as success
+        sys.modules.pop(name, None)
+        code = f"({exc.code!r})" if isinstance(exc, SystemExit) else ""
+        raise SpecbiasError(f"{path} raised {type(exc).__name__}{code} while being imported: an "
+                            "architecture module must not exit; nothing was loaded or verified") from None
     added = list(dict.fromkeys(_JUST_REGISTERED))
     if not added:
         raise SpecbiasError(f"{path} registered no architecture (call theory.register(...))")

@@ -3,6 +3,7 @@ them). `bench nonlinear` times the first paper's Gaussian MLP experiment (numeri
 adds its result: the per-mode τ* table and the exponents with their CIs (verify.nonlinear)."""
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -59,6 +60,8 @@ def bench_theory(n_modes: int = 1000, n_times: int = 1000, n_quad: int = 40) -> 
     return rows
 
 
+#: torch CPU threads beyond this many per core only contend; 1000 on 2 cores made libgomp abort the process
+THREADS_PER_CORE = 4
 GRID_COPIES = 8  # float64 arrays of modes × times alive at once in a closed form (a lower bound)
 DEFAULTS = {"modes": 1000, "times": 1000, "device": "auto", "steps": None, "checkpoints": None, "samples": None,
             "d": None, "threads": None, "out": None, "peak_size": None, "until_emerged": False}
@@ -176,7 +179,9 @@ def add_parsers(sub) -> None:
     p.add_argument("--device", type=T.device, default=None, help="numerics/nonlinear: auto, cpu, cuda or cuda:N")
     for name, hi, what in (("steps", 10**7, "optimiser steps (5000)"), ("checkpoints", 10**4, "checkpoints (67)"),
                            ("samples", 10**7, "samples per checkpoint (4000)"), ("d", 10**5, "data dimension (128)"),
-                           ("threads", 4096, "CPU threads (all cores)"),
+                           ("threads", THREADS_PER_CORE * (os.cpu_count() or 1),
+                            f"CPU threads (all cores; at most {THREADS_PER_CORE} per core: more only contend, "
+                            "and OpenMP aborts the process when it cannot start them)"),
                            ("peak-size", 16384, "n of the n x n peak matmul (4096)")):
         p.add_argument(f"--{name}", type=T.count(lo=2 if name == "checkpoints" else 1, hi=hi), default=None,
                        help=f"nonlinear only: {what}")

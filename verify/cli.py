@@ -82,7 +82,11 @@ def main(argv=None) -> int:
         previous = None
     try:
         args = build_parser().parse_args(argv)
-        return int(args.func(args) or 0)
+        try:
+            return int(args.func(args) or 0)
+        except SystemExit as exc:  # only argparse may exit; inside a command it is user code (a --module)
+            raise SpecbiasError(f"the command was ended by SystemExit({exc.code!r}) raised inside it (e.g. "
+                                "sys.exit in a --module's code): its result is not a pass") from None
     except SpecbiasError as exc:
         return _fail("error: ", str(exc), 2)
     except Terminated:

@@ -19,6 +19,9 @@ from theory import spiked as SP
 from theory.errors import SpecbiasError
 from theory.output import dumps
 
+from .spiked_limits import (check_chains, check_fixation_steps, check_kl, check_simulate, fixation_ratio,
+                            fixation_rows, fixation_sigma0)
+
 
 def _emit(args, payload: dict, lines) -> None:
     if args.json:
@@ -82,6 +85,7 @@ def cmd_simulate(args) -> int:
     if args.d is None or args.n is None:
         raise SpecbiasError("simulate needs --d and --n")
     SP.check_spikes(args.lam, args.d)
+    check_simulate(args.lam, args.d, args.n, args.M)  # before the Monte Carlo (it refused only after it)
     mc = spiked.monte_carlo(args.d, args.n, args.lam, args.s2, M=args.M, draws=args.draws, seed=args.seed,
                             device=args.device)
     a = compare(mc)
@@ -111,6 +115,7 @@ def cmd_simulate(args) -> int:
 def cmd_chains(args) -> int:
     lam = np.sort(SP.check_spikes(args.lam))[::-1]
     Ts = [CH._steps(t) for t in args.T]
+    check_chains(lam, Ts)
     out = {"lam": lam, "S2": args.S2, "T": Ts, "r1": CH.r1_product(lam, args.S2),
            "pf_ode": CH.pf_ode_factor(lam, args.S2),
            "log_r2": [CH.log_r2_product(lam, args.S2, t) for t in Ts],
@@ -134,7 +139,8 @@ def cmd_chains(args) -> int:
 
 def cmd_fixation(args) -> int:
     lam = np.sort(SP.check_spikes(args.lam))[::-1]
-    pred = CH.fixation_noise(lam, args.r, args.sigma0**2)
+    sigma0 = fixation_sigma0(args.sigma0)
+    pred = CH.fixation_noise(lam, args.r, sigma0**2)
     out = {"lam": lam, "r": args.r, "s2_fix_theory": pred}
     if args.steps is not None and not args.measure:
         raise SpecbiasError("--steps does not apply without --measure (the theory needs no Heun steps)")
@@ -143,18 +149,32 @@ def cmd_fixation(args) -> int:
 
         if np.any(lam <= 0):
             raise SpecbiasError("--measure needs every eigenvalue > 0")
+        above = check_fixation_steps(pred, args.steps or 256, sigma0)
         f = spiked_dynamics.fixation(spiked_dynamics.wiener_denoiser(np.diag(lam)), np.eye(lam.size), r=args.r,
-                                     sigma0=args.sigma0, steps=args.steps or 256)
-        out["s2_fix_heun"] = f.s2_fix
-    lines = [f"fixation noise s_k² at which x̂₀ reaches r = {args.r:.4g} of its final value (σ_0 = {args.sigma0:g})",
-             f"{'λ':>10}{'theory':>12}" + (f"{'Heun':>12}" if args.measure else "")]
+                                     sigma0=sigma0, steps=args.steps or 256)
+        status, counts = fixation_rows(pred, f.s2_fix, above)
+        out.update(s2_fix_heun=np.where(np.array(status) == "measured", f.s2_fix, np.nan), heun_status=status,
+                   heun_bound=np.where(np.array(status) == "clamp", f.s2_fix, np.nan), heun_counts=counts,
+                   heun_over_theory_median=fixation_ratio(pred, f.s2_fix, status))
+    lines = [f"fixation noise s_k² at which x̂₀ reaches r = {args.r:.4g} of its final value (σ_0 = {sigma0:g})",
+             f"{'λ':>10}{'theory':>12}" + (f"{'Heun':>14}" if args.measure else "")]
     for i, l in enumerate(lam):
-        lines.append(f"{l:10.4g}{pred[i]:12.4g}" + (f"{out['s2_fix_heun'][i]:12.4g}" if args.measure else ""))
+        cell = ""
+        if args.measure:
+            st = out["heun_status"][i]
+            cell = (f"{f.s2_fix[i]:14.4g}" if st == "measured" else
+                    f"{'≥ ' + format(f.s2_fix[i], '.4g'):>14}" if st == "clamp" else f"{'unresolved':>14}")
+        lines.append(f"{l:10.4g}{pred[i]:12.4g}" + cell)
+    if args.measure:
+        c = out["heun_counts"]
+        lines.append(f"{c['measured']} measured, {c['clamp']} clamped at the grid's top σ_T² = {80.0**2:g} "
+                     f"(bounds, excluded), {c['unresolved']} unresolved (never reached r; excluded)")
     _emit(args, out, lines)
     return 0
 
 
 def cmd_kl(args) -> int:
+    check_kl(args.d)
     out = FS.expected_endpoint_kl(args.d, args.n, centred=not args.raw)
     conv = "raw second moment, mean 0" if args.raw else "centred: N(μ̂, Ŝ)"
     _emit(args, dict(out, d=args.d, n=args.n, convention=conv),

@@ -31,6 +31,7 @@ SCHEMES = ("tcp", "tls", "ws", "wss")
 CONNECT_TIMEOUT = 10.0  # seconds to reach a scheduler before giving up (--connect-timeout)
 NO_WORKER_TIMEOUT = 120.0  # seconds with runs pending and no worker on the cluster (--no-worker-timeout)
 POLL = 1.0  # seconds between checks of the cluster while waiting for results
+GATHER_TIMEOUT = 30.0  # seconds to fetch a finished run's record from its worker
 
 
 def check_address(address) -> str:
@@ -85,9 +86,16 @@ class _Watch:
         self.current = workers
         self.empty_since = None if workers else (self.empty_since or time.monotonic())
 
+    def _managed(self) -> bool:
+        """A cluster object of this client that still holds its workers' nannies (a LocalCluster): they
+        restart dead workers, which may take long on a loaded machine, so there is no timeout then."""
+        cluster = getattr(self.client, "cluster", None)
+        return bool(getattr(cluster, "workers", None))
+
     def check(self, pending: int, address: str) -> None:
         self.poll()
-        if self.empty_since is not None and time.monotonic() - self.empty_since > self.limit:
+        if self.empty_since is not None and time.monotonic() - self.empty_since > self.limit \
+                and not self._managed():
             raise SpecbiasError(f"no Dask worker left on the cluster at {address} for {self.limit:g} s with "
                                 f"{pending} run(s) not finished; the finished runs are stored: start workers "
                                 "and run the sweep again to resume (--no-worker-timeout sets the wait)")
@@ -112,12 +120,14 @@ def _submit(client, p):
     return client.submit(run_one, get_kind(p.kind), p, pure=False)
 
 
-def _record(fut, p, attempt: int) -> dict | None:
-    """The run's record, or None when its task never returned (its worker died)."""
-    if fut.status == "finished":
-        return dict(fut.result(), attempt=attempt)
-    fut.exception()  # raises CancelledError for a cancelled future; fine to propagate
-    return None
+def _record(fut, p, attempt: int) -> tuple[dict | None, str]:
+    """(the run's record, '') or (None, why) when its result never came back: its worker died while
+    running it, or died holding the finished result before the client fetched it (the fetch would then
+    wait on a recomputation; after GATHER_TIMEOUT it counts as lost and the run is retried alone)."""
+    try:
+        return dict(fut.result(timeout=GATHER_TIMEOUT), attempt=attempt), ""
+    except Exception as exc:  # KilledWorker, a timeout, a lost connection: the run did not come back
+        return None, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300]
 
 
 def run_dask(todo, store, client, progress=None, *, no_worker_timeout: float = NO_WORKER_TIMEOUT,
@@ -136,11 +146,11 @@ def run_dask(todo, store, client, progress=None, *, no_worker_timeout: float = N
 
     for fut in _wait(list(futures), watch, address):
         p = futures.pop(fut)
-        rec = _record(fut, p, 1)
+        rec, why = _record(fut, p, 1)
         fut.release()
         if rec is None:
             counts.lost += 1
-            suspects.append((p, repr(fut.exception())))
+            suspects.append((p, why))
             log.warning("specbias sweep: run %s lost its worker; it will be retried alone", p.key)
             continue
         persist(rec, sum(len(v) for v in client.processing().values()) if futures else 0)
@@ -148,7 +158,7 @@ def run_dask(todo, store, client, progress=None, *, no_worker_timeout: float = N
         counts.retried += 1
         log.warning("specbias sweep: retrying run %s alone (attempt 2)", p.key)
         for done in _wait([_submit(client, p)], watch, address):
-            rec = _record(done, p, 2)
+            rec, _ = _record(done, p, 2)
             done.release()
         if rec is None:
             counts.blamed += 1

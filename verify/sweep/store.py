@@ -32,6 +32,8 @@ COLUMNS = {
     "theory_alpha.C.D": "α of the closed form's exact τ* for the same modes",
     "wall_s, cpu_s": "wall and CPU time of the run in its worker",
     "device, worker": "where it ran",
+    "attempt": "the submission that produced the record: 1 = the first pass (serial or Dask; Dask's own "
+               "scheduler retries are inside it), 2 = the solo retry of a run whose worker died (verify.sweep.cluster)",
     "version.*": "library versions in the worker",
 }
 
