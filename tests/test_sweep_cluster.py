@@ -85,3 +85,30 @@ def test_no_worker_left_is_a_clear_timeout_and_keeps_what_was_stored(tmp_path):
             run_dask(spec.runs, Store(tmp_path), client, no_worker_timeout=2)
         assert time.perf_counter() - t0 < 15
     assert not (tmp_path / "runs").exists()
+
+
+def test_ci_runs_the_slow_tests_after_the_readmes_fast_command():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    ci = (root / ".ci" / "run").read_text()
+    assert ci.index('bash -c "$TEST"') < ci.index("python -m pytest -m slow")
+    readme = (root / "README.md").read_text()
+    assert "```bash\npython -m pytest\n```" in readme  # the README's command stays the fast default
+
+
+def test_planning_builds_data_once_per_configuration_not_per_run(monkeypatch):
+    """`sweep --dry-run` spent ~37 ms per run building each run's data, and the 'varied' keys were found in
+    time quadratic in the runs (about an hour at the allowed maximum)."""
+    from verify.sweep import train_kind
+
+    train_kind._closed_form_problem.cache_clear()
+    calls = []
+    real = train_kind.TrainKind.data
+    monkeypatch.setattr(train_kind.TrainKind, "data", staticmethod(lambda c: calls.append(1) or real(c)))
+    t0 = time.perf_counter()
+    spec = sweep.parse({"name": "big", "defaults": {"d": 8},
+                        "grid": [{"arch": "linear", "Q": [0.1, 0.2], "seeds": 1000}]})
+    assert len(spec.runs) == 2000 and spec.varied == ["Q"]
+    assert len(calls) == 2  # one data build per configuration (Q), none per seed
+    assert time.perf_counter() - t0 < 20  # ~3 s on a loaded 2-core machine (~80 s before: 37 ms per run)

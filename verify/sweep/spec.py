@@ -162,10 +162,16 @@ def parse(data: dict, name: str = "sweep") -> Spec:
             if run.key not in seen:
                 seen.add(run.key)
                 runs.append(run)
-    varied = sorted({k for r in runs for k in r.config if k != "seed"
-                     and len({json.dumps(x.config.get(k), default=str) for x in runs}) > 1})
+    varied = _varied(runs)
     name = output.check_name(str(data.get("name", name)), "name")
     return Spec(name, str(data.get("description", "")), runs, varied, data)
+
+
+def _varied(runs) -> list:
+    """Keys (seed excluded) whose value differs between runs: one pass per key (this was a pass over all
+    runs for every run and key, quadratic in the runs: about an hour of planning at MAX_RUNS)."""
+    keys = {k for r in runs for k in r.config if k != "seed"}
+    return sorted(k for k in keys if len({json.dumps(r.config.get(k), default=str) for r in runs}) > 1)
 
 
 def load(path) -> Spec:
