@@ -3,10 +3,12 @@
 and classify against the linear theory (verify.nonlinear)."""
 from __future__ import annotations
 
-import json
+
+import numpy as np
 
 from theory import argtypes as T
 from theory.errors import SpecbiasError
+from theory.output import dumps
 
 from . import data as datasets
 from . import edm
@@ -37,7 +39,11 @@ def check_kind_options(args) -> None:
 
 
 def network_options(args) -> dict:
-    """The network options given on the command line that the chosen network takes."""
+    """The network options given on the command line that the chosen network takes (convnet takes one
+    channel count: `--channels 4 64` kept 4 and dropped 64 silently, now refused)."""
+    if args.channels is not None and args.model == "convnet" and len(args.channels) != 1:
+        raise SpecbiasError(f"--channels: convnet takes one channel count (got {len(args.channels)}: "
+                            f"{' '.join(map(str, args.channels))}); several are the U-Net's (--model unet)")
     given = {"width": args.width, "depth": args.depth, "kernel": args.kernel,
              "channels": None if args.channels is None else (
                  args.channels[0] if args.model == "convnet" else tuple(args.channels))}
@@ -52,8 +58,12 @@ def network_data(args):
     """--spectrum (default lognormal) at --d, optionally as a finite set of --n-train Gaussian draws."""
     from .train_net import finite_set
 
-    ds = datasets.load(args.spectrum or "lognormal", 32 if args.d is None else args.d, beta=args.beta,
-                       seed=args.seed)
+    from .cli import FIXED_D
+
+    kind = args.spectrum or "lognormal"
+    if kind in FIXED_D and args.d is not None and args.d != FIXED_D[kind]:  # as the affine path refuses it
+        raise SpecbiasError(f"--d {args.d} does not apply: data {kind!r} has d = {FIXED_D[kind]}")
+    ds = datasets.load(kind, 32 if args.d is None else args.d, beta=args.beta, seed=args.seed)
     return finite_set(ds, args.n_train, args.seed) if args.n_train else ds
 
 
@@ -69,7 +79,10 @@ def cmd_train_network(args) -> int:
     optimizer = {"gd": "sgd"}.get(args.optimizer, args.optimizer)  # None: the protocol's
     proto = edm.protocol(args.protocol, lr=args.lr, batch=args.batch, optimizer=optimizer,
                          precond=args.precond, weight=args.weight)
-    bases = ("eigen", "fourier") if len(ds.shape) == 1 and args.fourier else ("eigen",)
+    if args.fourier and len(ds.shape) != 1:  # it was ignored on 2-D data
+        raise SpecbiasError(f"--fourier measures along the Fourier modes of 1-D signals; data "
+                            f"{ds.meta.get('name', args.spectrum)!r} has shape {tuple(ds.shape)}")
+    bases = ("eigen", "fourier") if args.fourier else ("eigen",)
     run = train_net(args.model, ds, proto, steps=args.steps or 2000, checkpoints=args.checkpoints or 30,
                     net_options=network_options(args), n_samples=args.samples, heun_steps=args.heun_steps,
                     bases=bases, bootstrap=args.bootstrap, final_denoise=args.final_denoise, seed=args.seed,
@@ -77,7 +90,7 @@ def cmd_train_network(args) -> int:
                     progress=not (args.no_progress or args.json))
     result = summarise(run, NL)
     if args.json:
-        print(json.dumps({"meta": run.summary(), "result": result, "out": args.out}, default=str))
+        print(dumps({"meta": run.summary(), "result": result, "out": args.out}))  # strict: NaN as null
         return 0
     m = run.meta
     print(f"{args.model}: {m['parameters']:,} parameters on {m['data']['name']} (d = {ds.d}), protocol "
@@ -88,6 +101,10 @@ def cmd_train_network(args) -> int:
           f"train {m['train_s']:.1f} s, sample {m['sample_s']:.1f} s")
     for crit, row in result["fits"].items():
         f = row["increasing"]
+        if f["ci_headline_source"] == "regression":  # --bootstrap 0: no Monte-Carlo CI, no NaN headline
+            print(f"  {crit:>10}: α = {f['alpha']:.3f}, 95% CI [{f['ci_fit'][0]:.3f}, {f['ci_fit'][1]:.3f}] "
+                  f"(regression only: --bootstrap 0 gives no Monte-Carlo CI), N = {f['n']} increasing modes")
+            continue
         print(f"  {crit:>10}: α = {f['alpha']:.3f}, 95% CI [{f['ci'][0]:.3f}, {f['ci'][1]:.3f}] "
               f"(fit [{f['ci_fit'][0]:.3f}, {f['ci_fit'][1]:.3f}], Monte Carlo [{f['ci_mc'][0]:.3f}, "
               f"{f['ci_mc'][1]:.3f}]), N = {f['n']} increasing modes")
@@ -98,11 +115,19 @@ def cmd_train_network(args) -> int:
     return 0
 
 
+def _headline(fit: dict) -> dict:
+    """The fit with the CI to print first: the combined one, or the regression CI when there is no
+    Monte-Carlo CI (--bootstrap 0), stated in `ci_headline_source`."""
+    combined = all(v is not None and np.isfinite(v) for v in fit["ci"])
+    return dict(fit, ci_headline=fit["ci"] if combined else fit["ci_fit"],
+                ci_headline_source="combined" if combined else "regression")
+
+
 def summarise(run, NL) -> dict:
     em = NL.emergence(run)
     cmp = NL.compare(run, em=em)
     flag = cmp["flag"]
-    return {"fits": {c: {d: f.as_dict() for d, f in e["fits"].items()} for c, e in em.items()},
+    return {"fits": {c: {d: _headline(f.as_dict()) for d, f in e["fits"].items()} for c, e in em.items()},
             "Q_effective": cmp["Q_effective"], "classification": flag.classification, "reason": flag.reason,
             "time_scale": cmp["time_scale"], "exponent_range": cmp["exponent_range"],
             "simultaneity": getattr(flag, "simultaneity", float("nan"))}

@@ -145,6 +145,10 @@ CASES = {
         (["report", "--preset", "spiked", "--arch", "linear"], "--arch"),
         (["report", "--preset", "nonlinear", "--module", "x.py"], "--module"),
         (["spiked", "fixation", "--lam", "1", "--steps", "10"], "--steps"),
+        # issue 20: network options that were silently ignored or truncated
+        (["train", "--model", "unet", "--spectrum", "digits", "--d", "16"], "--d"),  # trained at d = 64
+        (["train", "--model", "convnet", "--channels", "4", "64"], "--channels"),  # dropped the 64
+        (["train", "--model", "mlp", "--spectrum", "digits", "--fourier"], "--fourier"),  # ignored on 2-D
     ],
 }
 FLAT = [(cls, argv, frag) for cls, cases in CASES.items() for argv, frag in cases]
@@ -205,6 +209,17 @@ def test_spiked_fixation_measure_reports_clamps_as_bounds(capsys):
     assert main(["spiked", "fixation", "--lam", "20000", "1", "--measure"]) == 0
     text = capsys.readouterr().out
     assert "≥ 6400" in text and "1 clamped" in text
+
+
+def test_bootstrap_0_headline_is_the_regression_ci_stated():
+    """`train --model ... --bootstrap 0` printed a NaN headline CI although the regression CI exists."""
+    from numerics.cli_nets import _headline
+
+    nan = float("nan")
+    fit = {"alpha": 1.0, "ci": (nan, nan), "ci_fit": (0.9, 1.1), "ci_mc": (nan, nan)}
+    assert _headline(fit)["ci_headline"] == (0.9, 1.1) and _headline(fit)["ci_headline_source"] == "regression"
+    both = dict(fit, ci=(0.8, 1.2), ci_mc=(0.85, 1.15))
+    assert _headline(both)["ci_headline"] == (0.8, 1.2) and _headline(both)["ci_headline_source"] == "combined"
 
 
 MODULE_EXITS = ["import sys\nsys.exit(0)\n", "raise SystemExit\n", "raise KeyboardInterrupt\n"]
