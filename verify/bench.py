@@ -116,34 +116,43 @@ def cmd_bench(args) -> int:
 
 def nonlinear_result(run, criterion: str = "geometric") -> dict:
     """Per-mode τ* table and exponents (α, combined / regression / Monte-Carlo CIs and their widths) of a
-    network run, through verify.nonlinear.emergence (the criterion the authors used: geometric)."""
+    network run, through verify.nonlinear.emergence (the criterion the authors used: geometric). Modes
+    that crossed before the first positive checkpoint are censored (τ* an upper bound): marked in the
+    table, excluded from the fits and counted (verify.bench_flags)."""
     from . import nonlinear as NL
+    from .bench_flags import censored, fits_without_censored
 
     em = NL.emergence(run, criteria=(criterion,))[criterion]
     lam, v0 = np.asarray(run.arrays["lam_eigen"], float), np.asarray(em["v0"], float)
     ratio = v0 / lam
+    fitted, counts = fits_without_censored(run, em, criterion)
     table = {"lam": lam, "v0": v0, "tau_star": np.asarray(em["tau_star"], float),
              "direction": np.where(ratio < 1, "increasing", "decreasing"),
-             "gray_zone": in_gray_zone(v0, lam)}
+             "gray_zone": in_gray_zone(v0, lam),
+             "censored": censored(em["tau_star"], counts["first_checkpoint_tau"])}
     fits = {}
-    for name, f in em["fits"].items():
+    for name, f in fitted.items():
         d = f.as_dict()
         d.update(ci_width=d["ci"][1] - d["ci"][0], ci_fit_width=d["ci_fit"][1] - d["ci_fit"][0])
         fits[name] = d
-    return {"criterion": criterion, "table": table, "fits": fits}
+    return {"criterion": criterion, "table": table, "fits": fits, "censored": counts}
 
 
 def cmd_bench_nonlinear(opts: dict, as_json: bool) -> int:
     from numerics.bench_nonlinear import PEAK_N, WORKLOAD, bench
 
     from . import nonlinear as NL
+    from .bench_flags import checkpoints_used, peak_flags
 
     kw = {k: opts[k] for k in ("steps", "checkpoints", "samples", "d") if opts[k] is not None}
+    requested = kw.get("checkpoints", WORKLOAD["checkpoints"])
     stop = (lambda r: NL.all_emerged(r, ("geometric",))) if opts["until_emerged"] else None
     row, run = bench(device=opts["device"], threads=opts["threads"], peak_n=opts["peak_size"] or PEAK_N,
                      stop=stop, **kw)
     t0 = time.perf_counter()
     row["result"] = nonlinear_result(run)
+    row["checkpoints_requested"], row["flags"] = requested, peak_flags(row)
+    row["workload"]["checkpoints"] = checkpoints_used(row["workload"]["steps"], requested)  # the schedule's
     row["measure_s"] = time.perf_counter() - t0
     row["total_s"] = row["wall_s"] + row["measure_s"]
     if opts["out"] is not None:
@@ -160,14 +169,27 @@ def cmd_bench_nonlinear(opts: dict, as_json: bool) -> int:
               "exponents as the full run's; the converged variances are not measured)")
     print(f"  total {row['total_s']:8.1f} s = training {row['train_s']:.1f} s ({row['train_ms_per_step']:.1f} ms/step) "
           f"+ sampling {row['sampling_s']:.1f} s ({row['sampling_ms_per_eval']:.1f} ms/eval) + fits {row['measure_s']:.1f} s")
+    if row["workload"]["checkpoints"] < row["checkpoints_requested"]:
+        print(f"  checkpoints: {row['workload']['checkpoints']} used of {row['checkpoints_requested']} requested "
+              f"(only that many distinct step counts in {w['steps']} steps)")
     print(f"  fp32 matmul peak {row['peak_gflops']:.1f} GFLOP/s; training {row['train_gflops']:.1f} GFLOP/s "
-          f"({100 * row['train_peak_fraction']:.0f}%), sampling {row['sampling_gflops']:.1f} GFLOP/s "
-          f"({100 * row['sampling_peak_fraction']:.0f}%) [matrix products only]")
+          f"({_fraction(row['train_peak_fraction'])}), sampling {row['sampling_gflops']:.1f} GFLOP/s "
+          f"({_fraction(row['sampling_peak_fraction'])}) [matrix products only]")
+    for flag in row["flags"]:
+        print(f"  WARNING: {flag}")
+    c = row["result"]["censored"]
+    if c["censored"]:
+        print(f"  {c['censored']} mode(s) crossed before the first checkpoint (τ* ≤ {c['first_checkpoint_tau']:.3g}: "
+              "bounds, excluded from the fits); use more --checkpoints or --steps")
     for name, f in row["result"]["fits"].items():
         print(f"  {name:>10} modes ({row['result']['criterion']}): alpha = {f['alpha']:.3f}, "
               f"95% CI [{f['ci'][0]:.3f}, {f['ci'][1]:.3f}] (width {f['ci_width']:.3f}; regression only "
               f"{f['ci_fit_width']:.3f}), N = {f['n']}, R2 = {f['r2']:.2f}")
     return 0
+
+
+def _fraction(f: float) -> str:
+    return f"{100 * f:.0f}%" if f <= 1 else f"{100 * f:.0f}% > 100%: peak under-measured, see WARNING"
 
 
 def add_parsers(sub) -> None:
