@@ -1,10 +1,10 @@
 """`specbias bench nonlinear`: the first paper's Gaussian MLP experiment through numerics.train_net, timed.
 
-Workload (issue 10's speed target; PROTOCOLS §1, §2, §4): d = 128 lognormal Gaussian, a finite training
+Workload (issue 10's speed target; protocols.md §1, §2, §4): d = 128 lognormal Gaussian, a finite training
 set of 10 000 draws, the MLP-UNet at width 256 with 4 residual blocks (the authors' `nlayers=5` is four
 UNetMLPBlocks and an output Linear), the EDM protocol (Adam 1e-4, batch 1024), 5000 steps, 67 log-spaced
 checkpoints (τ = 0 included) × 4000 samples × 20 Heun steps with common random numbers. The noise
-embedding is the authors' (random Fourier features of c_noise at scale 1, no mapping MLP: PROTOCOLS §4).
+embedding is the authors' (random Fourier features of c_noise at scale 1, no mapping MLP: protocols.md §4).
 
 Reported: total wall, training wall and ms/step, sampling (+ reduction) wall, the machine's fp32
 matmul peak (best of a plain n×n @ n×n product, 2n³ flops), the achieved fraction of it in training

@@ -2,7 +2,7 @@
 
 At every checkpoint the SAME latent batch z (seeded once) is pushed through the EDM Heun sampler
 (numerics.measure.heun on numerics.measure.edm_schedule: ρ = 7, σ_T = 80 → σ_0 = 0.002, x(σ_T) = σ_T z;
-no final denoising step by default, THEORY §1.1 — `final_denoise=True` adds EDM's closing Euler step to
+no final denoising step by default, theory.md §1.1 — `final_denoise=True` adds EDM's closing Euler step to
 σ = 0, the paper's sampler), so differences between checkpoints are differences of the network, not
 of sampling noise. The generated samples are projected on measurement bases (the data eigenbasis,
 and any other from numerics.data.Dataset.basis, e.g. "fourier") and reduced to per-mode variances,

@@ -9,13 +9,13 @@ A network F(x, c_noise) (numerics.models.nets) becomes a denoiser through a prec
 - "none": D = F(x, ln σ / 4) (c_skip = 0, c_out = c_in = 1), the theory's plain denoiser.
 
 Protocols (`PROTOCOLS`; every run records which, with every constant):
-- "theory" (THEORY §1.2): σ on a fixed log grid of `levels` noise levels from σ_0 to σ_T, stratified
+- "theory" (theory.md §1.2): σ on a fixed log grid of `levels` noise levels from σ_0 to σ_T, stratified
   over the minibatch (level = (sample index + a random offset) mod levels); loss Σ_levels w(σ) E‖D(x + σz; σ) − x‖² (summed
   over levels and elements, no factor ½), estimated by levels × the batch mean; plain SGD, so
   ητ = steps × lr as for the linear models. Per-σ weight `balanced` w = σ_d²/(σ² + σ_d²) with σ_d² the
   data's mean variance (so the step is stable at σ_T = 80); a weight multiplies the rate at that σ
-  (THEORY §1.2), so a level's clock is w(σ)·τ — the comparison with theory accounts for it.
-- "edm" (PROTOCOLS §1): ln σ ~ N(P_mean = −1.2, P_std = 1.2) per sample, weight
+  (theory.md §1.2), so a level's clock is w(σ)·τ — the comparison with theory accounts for it.
+- "edm" (protocols.md §1): ln σ ~ N(P_mean = −1.2, P_std = 1.2) per sample, weight
   λ(σ) = (σ² + σ_d²)/(σσ_d)² with σ_d = 0.5 (the paper's value even for unit-variance Gaussians: a
   recorded mismatch), mean over elements, Adam at a constant lr (1e-4), minibatches drawn with
   replacement from the finite training set; τ = steps × lr is then only a nominal clock.
@@ -174,14 +174,14 @@ class Protocol:
 
 
 def theory_protocol(**kw) -> Protocol:
-    """THEORY §1.2 for a shared network: σ grid, balanced weight, no preconditioning, plain SGD."""
+    """theory.md §1.2 for a shared network: σ grid, balanced weight, no preconditioning, plain SGD."""
     base = dict(name="theory", sigma_law="grid", weight="balanced", precond="none", sigma_data=None,
                 optimizer="sgd", lr=1e-3, batch=512, reduction="sum")
     return Protocol(**{**base, **kw})
 
 
 def edm_protocol(**kw) -> Protocol:
-    """The paper's EDM protocol (PROTOCOLS §1): log-normal σ, EDM weight and preconditioning, Adam 1e-4."""
+    """The paper's EDM protocol (protocols.md §1): log-normal σ, EDM weight and preconditioning, Adam 1e-4."""
     base = dict(name="edm", sigma_law="lognormal", weight="edm", precond="edm", sigma_data=SIGMA_DATA_EDM,
                 optimizer="adam", lr=1e-4, batch=1024, reduction="mean")
     return Protocol(**{**base, **kw})

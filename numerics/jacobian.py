@@ -1,4 +1,5 @@
-"""Alignment of a denoiser's Jacobian with the data principal components (seed 003, last claim).
+"""Alignment of a denoiser's Jacobian with the data principal components (Weitzner et al., arXiv 2410.14730,
+last claim).
 
 For any torch callable D(x, σ) (x [..., n, d] → same shape: the linear models, the noisy-PCA denoiser,
 a trained nonlinear network) the Jacobian J(x; σ) = ∂D/∂x is taken with torch.func.jacrev at points x
@@ -8,7 +9,7 @@ forms), averaged over points, and eigendecomposed. Reported per noise level:
 - overlap2[l, j, i] = ⟨v_j, u_i⟩² between the Jacobian's j-th eigenvector (eigenvalues descending) and
   the i-th data PC;
 - aligned[l, i] = ⟨v_i, u_i⟩² for the top `k` modes (the spiked-model α² for the noisy-PCA denoiser);
-- chi[l] = Σ_i [Uᵀ J U]_ii² / Σ_ij [Uᵀ J U]_ij² (the alignment score of THEORY §4.1 applied to J).
+- chi[l] = Σ_i [Uᵀ J U]_ii² / Σ_ij [Uᵀ J U]_ij² (the alignment score of theory.md §4.1 applied to J).
 For a linear denoiser W the Jacobian is W itself at every point.
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""Reverse chains and power iteration (THEORY §5.4): three reverse processes built from the Wiener
+"""Reverse chains and power iteration (theory.md §5.4): three reverse processes built from the Wiener
 denoiser W_s = Σ(Σ + s²I)⁻¹ of a data covariance Σ on the levels s_t² = tS²/T, t = T..0.
 
-| rule | step t (t = T first) | per-mode product over t = 1..T (THEORY §5.4) |
+| rule | step t (t = T first) | per-mode product over t = 1..T (theory.md §5.4) |
 |---|---|---|
 | R1 one-step MMSE | (Σ + s²_{t−1}I)(Σ + s_t²I)⁻¹ | telescopes to λ_i/(λ_i + S²) |
 | R2 repeated full Wiener | W_{s_t} | G_i = Π_t λ_i/(λ_i + s_t²) → 0, G_i/G_0 → 0 (power iteration) |
@@ -51,7 +51,7 @@ class ChainProducts:
 
 
 def wiener(Sigma: torch.Tensor, s2: torch.Tensor) -> torch.Tensor:
-    """W_s = Σ(Σ + s²I)⁻¹ for each s² in s2 [n]: [n, d, d] (THEORY §1.3, W* at noise s)."""
+    """W_s = Σ(Σ + s²I)⁻¹ for each s² in s2 [n]: [n, d, d] (theory.md §1.3, W* at noise s)."""
     eye = torch.eye(Sigma.shape[-1], dtype=Sigma.dtype, device=Sigma.device)
     return torch.linalg.solve(Sigma + s2[:, None, None] * eye, Sigma.expand(s2.numel(), *Sigma.shape),
                               left=False)
@@ -59,7 +59,7 @@ def wiener(Sigma: torch.Tensor, s2: torch.Tensor) -> torch.Tensor:
 
 def reverse_chains(Sigma, S2: float, T: int, *, seed: int = 0, dtype=torch.float64,
                    device="auto") -> ChainProducts:
-    """Run R1, R2 and the PF-ODE for T steps from s² = S² down to 0 (THEORY §5.4; see module docstring)."""
+    """Run R1, R2 and the PF-ODE for T steps from s² = S² down to 0 (theory.md §5.4; see module docstring)."""
     dev = resolve_device(device)
     Sig = as_tensor("Sigma", Sigma, dtype, dev)
     if Sig.ndim != 2 or Sig.shape[0] != Sig.shape[1]:

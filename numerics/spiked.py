@@ -1,4 +1,4 @@
-"""Monte Carlo of the spiked covariance model and the finite-sample linear denoisers (THEORY §5.1–5.2).
+"""Monte Carlo of the spiked covariance model and the finite-sample linear denoisers (theory.md §5.1–5.2).
 
 - `spiked_data(d, lam)`: Gaussian data of rank k (x = Σ_i √λ_i g_i u_i, optional isotropic bulk), a Dataset.
 - `noisy_pca(...)`: top-k eigenpairs of the noisy sample second moment (1/nM)Σ y yᵀ, y = x + s z, for a

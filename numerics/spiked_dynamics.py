@@ -1,4 +1,4 @@
-"""Sampling-time measurements for finite-sample linear denoisers (THEORY §5.3–5.4).
+"""Sampling-time measurements for finite-sample linear denoisers (theory.md §5.3–5.4).
 
 - `fixation(denoiser, U, ...)`: the noise level at which each mode is fixed, measured along real EDM Heun
   trajectories of the PF-ODE: the running clean estimate x̂₀ = D(x; σ_i) is recorded at every level, its

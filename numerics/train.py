@@ -7,7 +7,7 @@
 
 Modes
 - population: gradient descent on the EXACT expected loss, computed from the data mean and
-  covariance only (Gaussian equivalence, THEORY §1.3). For input a·x + c·z and target e·x + f·z
+  covariance only (Gaussian equivalence, theory.md §1.3). For input a·x + c·z and target e·x + f·z
   (denoiser: a = 1, c = σ, e = 1, f = 0; flow matching: a = t, c = 1 − t, e = 1, f = −1) and the
   model's effective map W x + b, with C = Σ + μμᵀ,
       L = a² tr(W C Wᵀ) + c² ‖W‖² − 2(ae tr(W C) + cf tr W) + e² tr C + f² d + ‖b‖² + 2bᵀ(aWμ − eμ),

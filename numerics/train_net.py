@@ -41,7 +41,7 @@ _OPTIM = {"sgd": "gd", "adam": "adam"}
 
 def finite_set(data, n: int, seed: int = 0):
     """`data` (a Gaussian) replaced by a finite training set of n draws, measured like the paper
-    (PROTOCOLS §2): along the eigenbasis of the set's EMPIRICAL covariance, with its eigenvalues as the
+    (protocols.md §2): along the eigenbasis of the set's EMPIRICAL covariance, with its eigenvalues as the
     targets, since a network trained on the set has the empirical, not the population, covariance as its
     optimum. The population's spectrum stays in meta (population_lam)."""
     from .data import empirical

@@ -1,4 +1,4 @@
-"""numerics.measure_chains: the per-mode products of THEORY §5.4 (R1, R2 power iteration, PF-ODE)."""
+"""numerics.measure_chains: the per-mode products of theory.md §5.4 (R1, R2 power iteration, PF-ODE)."""
 import numpy as np
 import pytest
 
@@ -19,7 +19,7 @@ def chains():
 
 
 def phi(x):
-    """φ(x) = ((1 + x)ln(1 + x) − x)/x (THEORY §5.4)."""
+    """φ(x) = ((1 + x)ln(1 + x) − x)/x (theory.md §5.4)."""
     return ((1 + x) * np.log1p(x) - x) / x
 
 

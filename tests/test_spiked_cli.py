@@ -1,4 +1,5 @@
-"""`specbias spiked …` and the seed-003 properties of the shared suite (including that they can fail)."""
+"""`specbias spiked …` and the second paper's properties of the shared suite (Weitzner et al., arXiv
+2410.14730; including that they can fail)."""
 import json
 
 import numpy as np

@@ -33,7 +33,7 @@ class Law:
     """The law an architecture predicts for the emergence time of increasing modes.
 
     `exponent` maps (criterion, Q) to the (low, high) range of the fitted exponent α in τ* ∝ λ^{−α}
-    (THEORY §4.2), for spectra within λ ∈ [1e−3, 1e2]; `rate` is the human-readable rate.
+    (theory.md §4.2), for spectra within λ ∈ [1e−3, 1e2]; `rate` is the human-readable rate.
     """
 
     kind: str  # "inverse-variance" or "departs"
@@ -278,7 +278,7 @@ class Architecture:
 
     def generated_variance(self, lam, tau, Q=0.1, eta=1.0, sigma0=0.002, sigmaT=80.0, dps=None,
                            **params):
-        """Generated variance λ̃_k(τ) along each mode, broadcast over lam and tau (THEORY §3)."""
+        """Generated variance λ̃_k(τ) along each mode, broadcast over lam and tau (theory.md §3)."""
         return np.exp(self.log_generated_variance(lam, tau, Q, eta, sigma0, sigmaT, dps, **params))
 
     def log_generated_variance(self, lam, tau, Q=0.1, eta=1.0, sigma0=0.002, sigmaT=80.0, dps=None,
@@ -298,7 +298,7 @@ class Architecture:
             return self._log_variance_mp_array(lam, tau, Q, eta, sigma0, sigmaT, **p)
 
     def initial_variance(self, Q=0.1, sigma0=0.002, sigmaT=80.0):
-        """v₀ = λ̃ at τ = 0, exact (the emergence baseline of THEORY §4.1)."""
+        """v₀ = λ̃ at τ = 0, exact (the emergence baseline of theory.md §4.1)."""
         Q = self.check_Q(Q)
         sigma0, sigmaT = V.sampling_range(sigma0, sigmaT)
         self.check_domain(sigma0=sigma0, sigmaT=sigmaT)

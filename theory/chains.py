@@ -1,4 +1,5 @@
-"""Reverse chains, power iteration and the order of fixation (seed 003; THEORY §5.3–5.4).
+"""Reverse chains, power iteration and the order of fixation (Weitzner et al., arXiv 2410.14730;
+theory.md §5.3–5.4).
 
 Levels s_t² = tS²/T, t = T..1, data (or learned) covariance with eigenvalues λ_i; x(s) ↦ x(s') per mode:
 
@@ -11,17 +12,17 @@ Levels s_t² = tS²/T, t = T..1, data (or learned) covariance with eigenvalues �
 R2 exactly: log G = −Σ_t log(1 + t x/T) = T log(T/x) + lnΓ(T/x + 1) − lnΓ(T/x + T + 1), and by
 Euler–Maclaurin log G = −Tφ(x) − ½ log(1 + x) + x²/(12T(1 + x)) + O(T⁻³), φ(x) = ((1 + x)ln(1 + x) − x)/x
 = ∫₀¹ ln(1 + ux) du. So log(G_1/G_0) = −Tκ + O(1), κ = φ(S²/λ_1) − φ(S²/λ_0) ≈ (S²/2)(1/λ_1 − 1/λ_0):
-normalised, R2 converges to the leading eigenvector like power iteration (THEORY §5.4; the 1/T term is
+normalised, R2 converges to the leading eigenvector like power iteration (theory.md §5.4; the 1/T term is
 ours, checked symbolically and against mpmath's loggamma).
 
 Noisy R2: x_{t−1} = W_{s_t} x_t + σξ_t with σ² = S²/T and x_T ~ N(0, v_T): per mode the generated
 variance is the finite sum v = G_T² v_T + σ² Σ_{τ=1}^{T} Π_{t<τ} g_t² (g_t = λ/(λ + s_t²)), a mixture
 of power-iteration estimates of every depth; for σ ≪ √λ ≪ S it tends to (√π/2) σ √λ — a square-root
-spectrum, not a collapse (THEORY §5.4).
+spectrum, not a collapse (theory.md §5.4).
 
 Fixation (§5.3): along the PF-ODE with D = Ŝ(Ŝ + s²I)⁻¹ each mode moves as x_k(s) ∝ √(μ_k + s²) and the
 running clean estimate x̂_{0,k} = μ_k/(μ_k + s²)·x_k(s) reaches the fraction r of its value at s_min at
-s_k²(r) = (μ_k + s_min²)/r² − μ_k ≈ μ_k(r⁻² − 1): high-variance modes fix first. Convention (THEORY
+s_k²(r) = (μ_k + s_min²)/r² − μ_k ≈ μ_k(r⁻² − 1): high-variance modes fix first. Convention (theory.md §5.3
 leaves r open): r = 1/√2 by default, where s_k² = μ_k + 2s_min² ≈ μ_k.
 """
 from __future__ import annotations
@@ -131,7 +132,7 @@ def noisy_chain_asymptotic(lam, S2, T) -> np.ndarray:
 
 def fixation_noise(mu, r: float = FIX_FRACTION, s2_min: float = 0.002**2) -> np.ndarray:
     """s_k²(r) = (μ_k + s_min²)/r² − μ_k: the noise variance at which x̂_{0,k} reaches the fraction r of its
-    final value (THEORY §5.3)."""
+    final value (theory.md §5.3)."""
     mu = V.as_array("eigenvalues (mu)", mu, nonneg=True)
     if not 0 < r < 1:
         raise SpecbiasError(f"fixation fraction r must lie in (0, 1) (got {r!r})")

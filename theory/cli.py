@@ -10,7 +10,7 @@ from .errors import SpecbiasError
 from .fit import fit_exponent
 from .output import dumps
 
-DEFAULT_LAM = [10, 3, 1, 0.3, 0.1, 0.03, 0.01, 0.001]  # THEORY §6, the paper's theory figures
+DEFAULT_LAM = [10, 3, 1, 0.3, 0.1, 0.03, 0.01, 0.001]  # theory.md §6, the paper's theory figures
 DEFAULT_TAU = [0, 0.01, 0.1, 1, 10, 100, 1000]
 
 

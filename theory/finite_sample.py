@@ -1,11 +1,12 @@
-"""The finite-sample endpoint of training (seed 003; THEORY §5.1) combined with the first paper's closed forms.
+"""The finite-sample endpoint of training (Weitzner et al., arXiv 2410.14730; theory.md §5.1) combined with the first
+paper's closed forms.
 
 Trained on n clean samples with fresh noise (DSM to convergence), the linear denoiser is the Wiener
 filter of the empirical covariance Ŝ, and along each eigenvector v_j of Ŝ (eigenvalue μ_j) training
 follows the one-layer closed forms (Prop. eq. 7, Prop. 4.2) with λ → μ_j: the generated covariance at
 time τ is C̃(τ) = Σ_j λ̃_lin(μ_j, τ) v_j v_jᵀ, tending to Ŝ (+ O(σ_0²)) — the generated law → N(μ̂, Ŝ).
 
-Convention (THEORY §5.1 leaves it open): the training set is centred before training and its mean μ̂
+Convention (theory.md §5.1 leaves it open): the training set is centred before training and its mean μ̂
 added back to every generated sample, so the generated law is N(μ̂, C̃(τ)) with Ŝ = (1/n)Σ(x − μ̂)(x − μ̂)ᵀ
 ("centred"); the other convention, a bias-free model on the raw second moment Ŝ₀ = (1/n)Σ x xᵀ with
 generated mean 0, is `centred=False`. Modes with μ_j = 0 (n ≤ d) use the λ → 0 limit of Prop. 4.2

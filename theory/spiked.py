@@ -1,4 +1,4 @@
-"""The spiked covariance model of the linear denoiser built from n noisy samples (seed 003: the
+"""The spiked covariance model of the linear denoiser built from n noisy samples (Weitzner et al., arXiv 2410.14730: the
 "correlation machine"; BBP transition of Baik, Ben Arous & Péché 2005, eigenvector limits of Paul 2007).
 
 Data x = Σ_i √λ_i g_i u_i (g_i ~ N(0, 1), orthonormal u_i, rank k ≤ d), noise level s (variance s²),
@@ -19,10 +19,10 @@ M noise draws per sample. The noisy matrix is the rank-one signal √λ u (g ⊗
 noise columns: an information-plus-noise matrix whose signal direction g ⊗ 1_M is independent of the
 noise, so the rank-one limits of Benaych-Georges & Nadakuditi (2012) apply with aspect ratio
 γ_eff = d/(nM) and the same ℓ. We find the rank-one formulas therefore hold EXACTLY in the limit with
-γ → γ_eff (THEORY §5.2 says "about γ_eff"; checked symbolically below and by Monte Carlo). M = ∞ (fresh
+γ → γ_eff (theory.md §5.2 says "about γ_eff"; checked symbolically below and by Monte Carlo). M = ∞ (fresh
 noise at every step) is γ_eff = 0: the basis is the clean sample covariance's at every s (§5.1).
 
-Conventions (THEORY §5 leaves them open; named here): zero-mean model, sample SECOND MOMENT (1/N)Σ y yᵀ
+Conventions (theory.md §5 leaves them open; named here): zero-mean model, sample SECOND MOMENT (1/N)Σ y yᵀ
 (no centring) for the noisy PCA; noise level given as the variance s² (σ = s in the first paper's
 notation); "threshold window" |ℓ − √γ| < w√γ with w = 1/2, i.e. s² ∈ (s_c²/(1 + w), s_c²/(1 − w)).
 
@@ -45,7 +45,7 @@ from . import derive as D
 from . import validate as V
 from .errors import SpecbiasError
 
-WINDOW = 0.5  # half-width of the threshold window in units of √γ (THEORY §5.2)
+WINDOW = 0.5  # half-width of the threshold window in units of √γ (theory.md §5.2)
 
 
 # ---- validation ------------------------------------------------------------------------------------
@@ -63,7 +63,7 @@ def _count(name: str, value, allow_inf: bool = False):
 
 
 def aspect_ratio(d, n, M=1) -> float:
-    """γ_eff = d/(nM) (THEORY §5.2): d dimensions, n clean samples, M noise draws per sample
+    """γ_eff = d/(nM) (theory.md §5.2): d dimensions, n clean samples, M noise draws per sample
     (M = inf: fresh noise at every step, γ_eff = 0)."""
     d, n, M = _count("d (dimension)", d), _count("n (samples)", n), _count("M (noise draws)", M, True)
     return 0.0 if M == np.inf else d / (n * M)
@@ -193,7 +193,7 @@ def plugin_mse(lam, s2, gamma) -> np.ndarray:
 
 @dataclass
 class Prediction:
-    """Every rank-one limit at broadcast (λ, s², γ); rank k: λ a vector of spikes (THEORY §5.2)."""
+    """Every rank-one limit at broadcast (λ, s², γ); rank k: λ a vector of spikes (theory.md §5.2)."""
 
     lam: np.ndarray
     s2: np.ndarray
@@ -280,7 +280,7 @@ def derive() -> list[D.Check]:
 
 @lru_cache(maxsize=1)
 def _checks() -> tuple:
-    """Symbolic checks of every closed form above (THEORY §5.2)."""
+    """Symbolic checks of every closed form above (theory.md §5.2)."""
     checks = []
     a = 1 + ell  # population spike in noise units
     psi = a + gam * a / (a - 1)  # Bai–Yao outlier map for a unit bulk

@@ -1,6 +1,6 @@
 """The local-convolution study: which property of a convolutional denoiser makes many modes emerge at
 nearly the same time when the generated variance is measured along the data's principal components
-(the paper's CNN observation, seed 000 Figs. 4, 12, 17–20)?
+(the CNN observation of Wang & Pehlevan, arXiv 2503.03206, Figs. 4, 12, 17–20)?
 
 Models (the registry's 2-D architectures, plus the plain linear and full-width circulant references):
 - shift-invariant ones (`conv2d`, full-width `circulant`): closed-form λ̃_f per Fourier mode, projected

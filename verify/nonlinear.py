@@ -1,7 +1,7 @@
 """Emergence, exponents and the comparison with the linear theory for trained networks
 (numerics.train_net runs).
 
-- Emergence (THEORY §4.1) per mode and criterion from the CRN checkpoint variances, with the network's
+- Emergence (theory.md §4.1) per mode and criterion from the CRN checkpoint variances, with the network's
   own τ = 0 variance v₀ (measured before any step) per mode, gray zone v₀/λ ∈ (0.5, 2) excluded, by
   theory.emergence_from_checkpoints (log–log interpolation, no smoothing); fits by theory.fit_exponent.
 - The exponent's uncertainty has two parts: the regression CI (scatter of the modes about the line)
@@ -9,7 +9,7 @@
   recorded (resampled generated samples, the same resampling at every checkpoint): every replicate is
   re-crossed and re-fitted. `ci` combines both half-widths in quadrature; both parts are reported.
 - Comparison: the one-layer linear theory on the same spectrum at the Q whose exact τ = 0 variance
-  σ_0^{2(1−Q)} σ_T^{2Q} (THEORY §3.2) equals the network's median measured v₀ (`q_effective`); then the
+  σ_0^{2(1−Q)} σ_T^{2Q} (theory.md §3.2) equals the network's median measured v₀ (`q_effective`); then the
   departure classifier of the linear architectures (verify.departure.classify) with that reference;
   a mode counts as off target only if the bootstrap CI of its last-checkpoint variance lies wholly
   beyond the classifier's 10% rule (`converged_ci`); the target is what the optimal denoiser of the
@@ -144,7 +144,7 @@ def sampler_bias(lam, sampler: dict) -> np.ndarray:
     """b_k = λ̃*_k/λ_k: the generated variance of the OPTIMAL denoiser D*(x; σ) = λ/(λ + σ²) x (mode by
     mode, exact, no grid) pushed through the run's own sampler (its Karras schedule, Heun steps, ρ,
     σ_0, σ_T, final step), over λ. Exact integration from x(σ_T) = σ_T z gives σ_T²(λ + σ_0²)/((λ + σ_T²)λ)
-    (THEORY §3.1, whose λ + σ_0² assumes the start variance λ + σ_T²); 20 Heun steps give 5–10% more. A network at its optimum, measured with this sampler, ends at b_k λ_k: that, not λ_k,
+    (theory.md §3.1, whose λ + σ_0² assumes the start variance λ + σ_T²); 20 Heun steps give 5–10% more. A network at its optimum, measured with this sampler, ends at b_k λ_k: that, not λ_k,
     is the converged target of the measurement."""
     import torch
 

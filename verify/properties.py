@@ -320,5 +320,5 @@ def _shared_rate(arch):
     return learns_N_times_faster_than_linear
 
 
-from . import spiked_properties  # noqa: E402,F401  (seed 003: the spiked-model and chain properties register here)
+from . import spiked_properties  # noqa: E402,F401  (Weitzner et al.: spiked-model and chain properties register here)
 from . import properties_localconv  # noqa: E402,F401  (registers the 2-D local-architecture properties)

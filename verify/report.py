@@ -164,8 +164,8 @@ def _write(out: Path, name: str, blocks, tables, arrays) -> None:
 
 #: presets that write a report of their own: name → "module:function", called (name, seed=, out=, progress=)
 SECTIONS = {
-    "spiked": "verify.report_spiked:build",  # seed 003: finite training sets, spiked covariance, chains
-    "nonlinear": "verify.report_nonlinear:build",  # seed 000: MLP and conv U-Net trained like the paper
+    "spiked": "verify.report_spiked:build",  # Weitzner et al.: finite sets, spiked covariance, chains
+    "nonlinear": "verify.report_nonlinear:build",  # Wang & Pehlevan: MLP and conv U-Net trained like the paper
 }
 
 

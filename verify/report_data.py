@@ -10,7 +10,7 @@ import theory
 
 from .departure import classify_theory
 
-Q_TABLE = (0.0, 0.1, 0.5, 0.6, 1.0)  # THEORY §6
+Q_TABLE = (0.0, 0.1, 0.5, 0.6, 1.0)  # theory.md §6
 CRITERIA = ("harmonic", "geometric")
 
 

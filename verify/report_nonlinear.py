@@ -1,6 +1,6 @@
 """`specbias report --preset nonlinear`: do real networks follow the inverse-variance law?
 
-Trains, with the paper's EDM protocol (PROTOCOLS §1) and CRN checkpoint measurement, an MLP-UNet-style
+Trains, with the paper's EDM protocol (protocols.md §1) and CRN checkpoint measurement, an MLP-UNet-style
 network on the Gaussian log-normal spectrum (the paper: α ≈ 1, "follows") and a small convolutional
 U-Net on the 8×8 digits measured along their principal components (the paper: near-simultaneous
 emergence, "departs"), fits the exponents with CIs that include the Monte-Carlo error, classifies each

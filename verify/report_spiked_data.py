@@ -1,4 +1,5 @@
-"""The computations behind `specbias report --preset spiked` (seed 003), one function per section.
+"""The computations behind `specbias report --preset spiked` (Weitzner et al., arXiv 2410.14730), one
+function per section.
 
 Each returns plain arrays and JSON-able tables; figures and text are in report_spiked(_figures).
 """
@@ -14,7 +15,7 @@ from theory import spiked as SP
 
 from .spiked_checks import compare, finite_size, size
 
-LAM_CLOCKS = np.array([10, 3, 1, 0.3, 0.1, 0.03, 0.01, 0.001])  # THEORY §6
+LAM_CLOCKS = np.array([10, 3, 1, 0.3, 0.1, 0.03, 0.01, 0.001])  # theory.md §6
 REL_NOISE = np.geomspace(0.08, 6.0, 9)  # s²/s_c² of the simulated points
 
 

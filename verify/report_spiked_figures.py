@@ -1,4 +1,5 @@
-"""Figures of the seed-003 report: theory as lines, simulation as points (matplotlib, Agg, deterministic)."""
+"""Figures of the spiked report (Weitzner et al., arXiv 2410.14730): theory as lines, simulation as points
+(matplotlib, Agg, deterministic)."""
 from __future__ import annotations
 
 import numpy as np

@@ -3,7 +3,7 @@
 - eigenbasis models: Gaussian data with the given spectrum and a random rotation;
 - Fourier models: a stationary 1-D signal whose power spectrum is the given one, mirrored (2-D models,
   `dims = 2`: a stationary 4 × 4 image whose spectrum `arch.as_spectrum` builds from the top 3 variances);
-- a model whose theory has a data mean `m` (the per-mode theory of THEORY §2.2, exact when the mode
+- a model whose theory has a data mean `m` (the per-mode theory of theory.md §2.2, exact when the mode
   carrying the mean is alone): one mode with mean m, trained on levels up to σ_T = 4, because the
   bias relaxes at rate O(1) while stable steps at level σ are O(1/σ²) (high noise is stiff).
 """

@@ -1,8 +1,8 @@
-"""Agreement of the spiked-model Monte Carlo with its n, d → ∞ limits (THEORY §5.2), with stated tolerances.
+"""Agreement of the spiked-model Monte Carlo with its n, d → ∞ limits (theory.md §5.2), with stated tolerances.
 
-Every comparison allows a finite-size part that shrinks with the size m = min(d, nM) (THEORY §5.2's
+Every comparison allows a finite-size part that shrinks with the size m = min(d, nM) (theory.md §5.2's
 figures at d = 200, 500, 1000, there with n ≳ d; the row of the largest tabulated size ≤ m is used, so
-intermediate sizes get the looser neighbour). THEORY keys them by d, but for γ > 1 the noisy Gram matrix
+intermediate sizes get the looser neighbour). theory.md keys them by d, but for γ > 1 the noisy Gram matrix
 is nM × nM and its edge fluctuations are set by nM: measured at d = 200, γ = 4 (n = 50) the bulk-edge
 eigenvalue is 9–10% low, far outside the 5% quoted for d = 200; so m, not d, picks the row. Plus a
 statistical part, z standard errors of the mean over draws (`spiked-monte-carlo`). Points inside the

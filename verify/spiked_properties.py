@@ -1,4 +1,5 @@
-"""Properties of the second paper's theory (seed 003: finite training sets, spiked covariance, chains),
+"""Properties of the second paper's theory (Weitzner et al., arXiv 2410.14730: finite training sets, spiked
+covariance, chains),
 registered in the shared property suite for the one-layer `linear` architecture whose finite-sample
 behaviour they describe, so `specbias verify linear` (and the conformance tests) run them.
 

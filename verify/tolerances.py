@@ -102,7 +102,7 @@ TABLE: dict[tuple[str, str], Tol] = {
                                        "linear_mean m = 0 ≡ linear, patch eigenmodes ≡ dense expm, DFT "
                                        "identities): rounding, plus eigh's absolute error eps·λ_max on "
                                        "patch eigenvalues; measured ≤ 2e−11 in ln λ̃ at condition 1e7"),
-    # ---- spiked covariance model and finite training sets (seed 003) ----------------------------
+    # ---- spiked covariance model and finite training sets (Weitzner et al., arXiv 2410.14730) ---
     ("spiked-overlap-d200", "float64"): Tol(0.0, 0.03, "mean squared overlap over >= 16 draws vs the n, d → ∞ "
                                         "limit outside the window |ℓ − √γ| < √γ/2: finite-size part quoted by "
                                         "THEORY §5.2 at d = 200 (the statistical part is added separately)"),

@@ -179,7 +179,7 @@ class AffineModel(nn.Module):
 
     def pair_coefficients(self) -> torch.Tensor:
         """[levels, 4] = (a, c, e, f): input a·x + c·z, target e·x + f·z, x ~ data, z ~ N(0, I).
-        Denoiser: input x + σz, target x (THEORY §1.2)."""
+        Denoiser: input x + σz, target x (theory.md §1.2)."""
         one = torch.ones_like(self.levels)
         return torch.stack([one, self.levels, one, torch.zeros_like(one)], dim=-1)
 

@@ -1,5 +1,6 @@
 """Small noise-conditioned convolutional networks F(x, c_noise) for 1-D signals (shape (N,)) and images
-(shape (C, H, W)): the honest 2-CPU substitute for the paper's SongUNet (seed 000, PROTOCOLS §4).
+(shape (C, H, W)): the honest 2-CPU substitute for the SongUNet of Wang & Pehlevan, arXiv 2503.03206
+(protocols.md §4).
 
 - `ConvUNet`: two or three resolutions (average-pool down, nearest up, skip concatenation), residual
   conv blocks with GroupNorm and a FiLM noise conditioning, configurable channels and kernel size;

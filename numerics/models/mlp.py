@@ -1,5 +1,5 @@
-"""A σ-conditioned MLP denoiser in the style of the first paper's "MLP-UNet" (seed 000, its Gaussian and
-flattened-image experiments), and the noise embedding the nonlinear networks share.
+"""A σ-conditioned MLP denoiser in the style of the first paper's "MLP-UNet" (Wang & Pehlevan, arXiv 2503.03206,
+its Gaussian and flattened-image experiments), and the noise embedding the nonlinear networks share.
 
 The network F(x, c_noise) maps a flattened signal [..., d] and a noise code c_noise [...] (EDM:
 c_noise = ln σ / 4) to [..., d]. It is NOT the denoiser D: numerics.edm wraps it with a

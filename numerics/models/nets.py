@@ -7,7 +7,7 @@ Every network takes c_noise either per sample (shape x.shape[:-1]) or once for t
 
 Registered: `mlp` (MLP-UNet style), `unet` (small convolutional U-Net), `convnet` (plain stack of
 local convolutions), and `level_linear`, a network that is secretly the theory's one-layer linear
-denoiser (independent W_σ per noise level, THEORY §1.2, interpolated linearly in ln σ between levels,
+denoiser (independent W_σ per noise level, theory.md §1.2, interpolated linearly in ln σ between levels,
 as numerics.measure.GridDenoiser): it runs through the nonlinear pipeline and must reproduce the
 linear theory. Adding a network is one `register_net(name, cls)` line; the CLI and the report iterate
 over `available_nets()`.
