@@ -297,7 +297,8 @@ def _train(arch, data, o: TrainOptions) -> Run:
 
     stats = fit(params, _objective(o, model, coeffs, moments, data, device),
                 make_optimizer(o.optimizer, params.theta, lr=o.lr), schedule, recorder, tol=tol,
-                on_diverge=on_diverge, progress=o.progress, desc=f"train {arch.name} ({o.mode}, {model.n_levels} levels)")
+                on_diverge=on_diverge, progress=o.progress,
+                desc=f"train {arch.name} ({o.mode}, {model.n_levels} levels)")
     params.copy_to(model)
     arrays = {"tau": np.asarray(tau_grid, dtype=float), model.level_name: model.levels.cpu().numpy(),
               "lam": recorder.lam, "gains": recorder.gains, "loss": recorder.loss, "h": h_start,
@@ -314,9 +315,9 @@ def _train(arch, data, o: TrainOptions) -> Run:
 def _check_step_counts(o: TrainOptions, tau_grid, step_grid, eta, h_arr, h_most, model, d, device) -> None:
     """Before training: the level that steps least, even at the largest step it can reach (h_most),
     must finish (numerics.budget.check_steps); the time estimate takes it at its initial step (h_arr:
-    the ceiling h_most is far above what a deep product reaches, 10× at L = 50); and the step count of every level at its initial step
-    h_arr must be representable (a level may freeze early, but its schedule is counted in int64
-    first: an absurd σ_T makes h_l underflow)."""
+    the ceiling h_most is far above what a deep product reaches, 10× at L = 50); and the step count of
+    every level at its initial step h_arr must be representable (a level may freeze early, but its
+    schedule is counted in int64 first: an absurd σ_T makes h_l underflow)."""
     if step_grid is not None:
         budget.check_steps(float(step_grid[-1]), d, device=str(device), allow_large=o.allow_large,
                            tensors=len(model.params()))
@@ -355,7 +356,8 @@ def _meta(arch, data, o: TrainOptions, model, theory_params, Q, eta, device, bas
         "clock": "gradient flow: ητ = Σ h" if o.optimizer == "gd" else "nominal: ητ = Σ h (Adam is not gradient flow)",
         "Q": Q.tolist(), "eta": eta, "init": o.init, "scale": o.scale, "seed": int(o.seed),
         "dtype": str(o.dtype).replace("torch.", ""), "device": str(device), "batch": o.batch,
-        "step_rule": ("user h" if fixed_h else "one h for all levels: c·min(2/curvature)" if schedule.step_grid is not None
+        "step_rule": ("user h" if fixed_h else "one h for all levels: c·min(2/curvature)"
+                      if schedule.step_grid is not None
                       else "per level: h_l = c·2/curvature_l (one-layer: c/(σ²+λ_max)), re-derived at "
                       "each checkpoint from the current weights; segments split into equal steps ≤ h_l"),
         "step_fraction": None if fixed_h else o.step_fraction, "lam_max": stab.lam_max,
