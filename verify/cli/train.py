@@ -22,6 +22,7 @@ from verify.cli.train_nets import (
     check_kind_options,
     cmd_train_network,
 )
+from verify.setups import data_kind
 
 DATA = datasets.SPECTRA + ("stationary", "stationary2d", "modulated") + datasets.REAL
 #: the fixed dimension of each real data set (patches: d = P², any square)
@@ -31,15 +32,17 @@ DEFAULTS = {"d": 32, "checkpoints": 33, "sigma0": 0.002, "sigmaT": 80.0, "step_f
             "optimizer": "gd", "dtype": "float64"}  # networks (--model): verify.cli.train_nets
 
 
+#: the default --spectrum per kind of data (verify.setups.data_kind)
+DEFAULT_SPECTRUM = {"eigen": "lognormal", "fourier": "stationary", "fourier2d": "stationary2d"}
+
+
 def _image(arch) -> bool:
     return getattr(arch, "dims", 1) == 2
 
 
 def _spectrum(arch, args) -> str:
     """--spectrum, or the default: lognormal; stationary signals (images for 2-D models) for convolutions."""
-    if args.spectrum:
-        return args.spectrum
-    return "lognormal" if arch.basis != "fourier" else "stationary2d" if _image(arch) else "stationary"
+    return args.spectrum or DEFAULT_SPECTRUM.get(data_kind(arch), "lognormal")
 
 
 def check_options_apply(arch, args) -> None:

@@ -20,6 +20,7 @@ from verify.localconv import report as report_localconv
 from verify.report import data as R
 from verify.report import document as doc
 from verify.report.figure_blocks import figure_blocks as _figures
+from verify.setups import data_kind
 from verify.tolerances import tol
 
 
@@ -59,7 +60,7 @@ def compute(archs, preset: R.Preset, seed: int, progress: bool = True) -> list[R
     bar = tqdm(total=3 * len(archs), desc="specbias report", disable=not progress, unit="step")
     for name in archs:
         arch = theory.get(name)
-        ds = data_sets[arch.basis + ("2d" if getattr(arch, "dims", 1) == 2 else "")]  # 2-D: images
+        ds = data_sets[data_kind(arch)]  # 2-D: images
         bar.set_postfix_str(f"{name}: theory")
         res = R.theory_result(name, ds["theory"][0], ds["theory"][1], preset)
         R.exponent_table(res)
