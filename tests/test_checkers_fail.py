@@ -12,7 +12,7 @@ import theory
 from theory.archs.linear import Linear
 from theory.emergence import emergence_from_checkpoints
 from verify import consistency
-from verify.properties import run_property
+from verify.properties.engine import run_property
 from verify.tolerances import tol
 
 
@@ -76,7 +76,6 @@ def test_tau_inf_optimum_rejects_a_wrong_declared_optimum(wrong):
 def test_agreement_measures_the_log_variance_error(wrong):
     """Training cannot match a theory whose λ̃ is off by e^{0.5}; the weights still agree."""
     from numerics import train
-
     from verify.agreement import compare
     from verify.setups import training_setup
 

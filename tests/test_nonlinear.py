@@ -1,5 +1,5 @@
-"""Nonlinear denoisers (numerics.models.nets, numerics.edm, numerics.crn, numerics.train_net,
-verify.nonlinear): EDM preconditioning against an independent derivation, a secretly linear network
+"""Nonlinear denoisers (numerics.nets.models, numerics.nets.edm, numerics.nets.crn, numerics.nets.train,
+verify.nets.analysis): EDM preconditioning against an independent derivation, a secretly linear network
 against the linear theory, common random numbers against independent noise, the τ = 0 measurement,
 and the failure modes (NaN, Ctrl-C, bad input)."""
 import numpy as np
@@ -8,11 +8,13 @@ import sympy as sp
 import torch
 
 import theory
-from numerics import crn, data, edm, measure, train_net
-from numerics.models.nets import available_nets, build_net
+from numerics import data, measure
+from numerics.nets import crn, edm
+from numerics.nets import train as train_net
+from numerics.nets.models import available_nets, build_net
 from numerics.run import Run
 from theory.errors import SpecbiasError
-from verify import nonlinear as NL
+from verify.nets import analysis as NL
 from verify.tolerances import tol
 
 SIGMAS = np.geomspace(0.002, 80.0, 9)
@@ -248,8 +250,8 @@ def test_interrupt_leaves_completed_checkpoints_readable(tmp_path, monkeypatch):
 def test_nonlinear_report_preset_writes_a_reloadable_report(tmp_path, monkeypatch):
     import json
 
-    from verify import report_nonlinear as RN
     from verify.cli import main
+    from verify.nets import report as RN
 
     tiny = (RN.Experiment("mlp-tiny", "mlp", "lognormal", 8, "follows", {"width": 16, "depth": 1},
                           {"lr": 3e-3, "batch": 64}, steps=40, checkpoints=8, n_samples=200),
@@ -323,8 +325,8 @@ def test_nonlinear_report_plumbing_without_training(tmp_path, monkeypatch):
     is the slow test above."""
     import json
 
-    from verify import report_nonlinear as RN
     from verify.cli import main
+    from verify.nets import report as RN
 
     monkeypatch.setattr(RN, "EXPERIMENTS", ())
     assert main(["report", "--preset", "nonlinear", "--out", str(tmp_path), "--name", "nl", "--no-progress"]) == 0
@@ -397,7 +399,7 @@ def synthetic_run(end_low: float, spread: float):
 
 @pytest.mark.parametrize("end_low,spread,off", [(0.8, 0.03, True), (0.88, 0.1, False)])
 def test_report_verdict_names_the_off_target_mode_with_its_numbers(end_low, spread, off):
-    from verify import report_nonlinear as RN
+    from verify.nets import report as RN
 
     run, lam, tau, v0 = synthetic_run(end_low, spread)
     em = NL.emergence(run)

@@ -121,8 +121,8 @@ def test_registry_model_tracks_the_theory(name):
     ds, kw, modes = _registry_case(name)
     run = train(name, ds, taus=TAUS, Q=0.3, progress=False, **kw)
     if "m" in arch.params:
-        lam, th = run.lam[modes], arch.weight(run.lam[modes][None, None], run.levels[None, :, None],
-                                              run.tau[:, None, None], Q=0.3, **run.meta["theory_params"])
+        th = arch.weight(run.lam[modes][None, None], run.levels[None, :, None],
+                         run.tau[:, None, None], Q=0.3, **run.meta["theory_params"])
     else:
         th = run.theory_gains()
     got = run.gains[..., modes]

@@ -1,11 +1,12 @@
-"""theory.spiked, theory.chains, theory.finite_sample: symbolic checks, independent references, bad input."""
+"""theory.spiked.covariance, theory.spiked.chains, theory.spiked.finite_sample: symbolic checks, independent
+references, bad input."""
 import numpy as np
 import pytest
 
-from theory import chains as CH
-from theory import finite_sample as FS
-from theory import spiked as SP
 from theory.errors import SpecbiasError
+from theory.spiked import chains as CH
+from theory.spiked import covariance as SP
+from theory.spiked import finite_sample as FS
 from verify.tolerances import tol
 
 # (λ, s², γ) away from the threshold window, above and below

@@ -181,6 +181,11 @@ class Architecture:
     def _weight_mp(self, lam, sigma, tau, Q, eta, **p):
         return self._lambdified("weight_mp", p)(lam, sigma, tau, Q, eta)
 
+    def _quadrature_log_variance(self, lam, tau, Q, eta, sigma0, sigmaT, **p) -> np.ndarray:
+        """The default `_log_variance` (quadrature over `_weight`) even where a subclass overrides it: the
+        independent reference of theory.numeric_check, which so needs no import of this module."""
+        return Architecture._log_variance(self, lam, tau, Q, eta, sigma0, sigmaT, **p)
+
     def _log_variance_mp(self, lam, tau, Q, eta, sigma0, sigmaT, **p):
         if tau == 0:  # the closed forms hold Ei(0) = −∞ terms that cancel; use the exact limit
             return self.sampling.initial_log_variance(Q, sigma0, sigmaT, log=mp.log)
@@ -323,9 +328,14 @@ class Architecture:
         """A valid whole spectrum built from arbitrary positive variances (identity unless coupled)."""
         return np.asarray(lam, dtype=float)
 
-    def torch_model(self, **kwargs):
-        """The matching torch model declared by `model`; imported lazily so theory needs no torch."""
+    def model_class(self):
+        """The torch class declared in `model` ("module:Class"), imported lazily so theory needs no torch:
+        the one place the string is resolved (numerics.models.model_class asks here)."""
         if not self.model:
             raise SpecbiasError(f"{self.name} declares no torch model")
         module, _, cls = self.model.partition(":")
-        return getattr(importlib.import_module(module), cls)(arch=self, **kwargs)
+        return getattr(importlib.import_module(module), cls)
+
+    def torch_model(self, **kwargs):
+        """The matching torch model declared by `model`, built for this architecture."""
+        return self.model_class()(arch=self, **kwargs)

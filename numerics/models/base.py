@@ -6,8 +6,6 @@ effective affine map and is overridden where the network computes it otherwise (
 """
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 import torch
 from torch import nn
@@ -37,10 +35,7 @@ def level_grid(name: str, values, rule: str, ok) -> torch.Tensor:
 
 def model_class(arch):
     """The torch class an architecture declares in `model` ("module:Class"), without building one."""
-    if not getattr(arch, "model", ""):
-        raise SpecbiasError(f"{arch.name} declares no torch model")
-    module, _, cls = arch.model.partition(":")
-    return getattr(importlib.import_module(module), cls)
+    return arch.model_class()
 
 
 #: options of every model that a trainer does not set itself (see AffineModel.__init__)
