@@ -5,7 +5,7 @@ import pytest
 
 import theory
 from numerics.run import Run
-from verify.bench_flags import censored, checkpoints_used, fits_without_censored, peak_flags
+from verify.nets.bench_flags import censored, checkpoints_used, fits_without_censored, peak_flags
 
 
 def test_censored_is_the_first_checkpoint_and_nothing_else():
@@ -37,7 +37,7 @@ def _linear_run(first_tau):
 
 
 def test_censored_modes_are_excluded_from_the_fit_and_counted():
-    from verify import nonlinear as NL
+    from verify.nets import analysis as NL
 
     run, lam, arch = _linear_run(first_tau=0.3)
     em = NL.emergence(run, criteria=("geometric",))["geometric"]

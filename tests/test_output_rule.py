@@ -91,7 +91,7 @@ def test_sweep_refuses_a_users_folder_before_running(users, capsys):
     _one_line(capsys, "mine")
     assert main(["sweep", "spec.toml", "--out", "mine", "--dry-run"]) == 2
     _one_line(capsys, "--out")
-    assert time.perf_counter() - t0 < 5 and _tree(users) == before
+    assert time.perf_counter() - t0 < 10 and _tree(users) == before  # imports included, loaded machine
 
 
 def test_sweep_writes_a_new_folder_with_the_umask_and_resumes_into_it(users, capsys):
@@ -115,7 +115,7 @@ def test_train_refuses_a_users_folder_before_training(users, capsys):
         t0 = time.perf_counter()
         assert main([*argv, "--out", "mine", "--no-progress"]) == 2
         _one_line(capsys, "mine")
-        assert time.perf_counter() - t0 < 5
+        assert time.perf_counter() - t0 < 10
     assert _tree(users) == before
 
 
@@ -139,7 +139,7 @@ def test_bench_out_refuses_a_users_file_before_the_benchmark(users, capsys):
     t0 = time.perf_counter()
     assert main(["bench", "nonlinear", "--out", "bench.json"]) == 2
     _one_line(capsys, "bench.json")
-    assert time.perf_counter() - t0 < 5 and (users / "bench.json").read_text() == '{"my": "numbers"}'
+    assert time.perf_counter() - t0 < 10 and (users / "bench.json").read_text() == '{"my": "numbers"}'
     ours = users / "ours.json"
     ours.write_text(json.dumps({"written_by": "specbias", "kind": "bench"}))
     assert output.check_out_file(ours, "bench") == ours  # a bench file specbias wrote may be replaced

@@ -205,9 +205,10 @@ def check_out_file(path, kind: str, what: str = "--out") -> Path:
 
 
 def write_atomic(path, data, mode: int | None = None) -> Path:
-    """Write `data` (bytes, or a callable taking a binary file) to `path` through a temporary file in the
-    same folder (fsync, rename: a reader never sees half a file); the file's mode follows the umask
-    (0666 & ~umask, like open()), not mkstemp's 0600. Missing parent folders are created."""
+    """Write one file atomically, the one helper for it: `data` (bytes, or a callable filling a binary file
+    object) goes to a temporary file beside `path`, is flushed to disk and renamed into place; on any
+    failure the temporary file is removed and `path` keeps its old content. Creates the parent folder.
+    The file's mode follows the umask (0666 & ~umask, like open()), not mkstemp's 0600."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-{os.getpid()}-", dir=path.parent)

@@ -92,7 +92,8 @@ def finish(spec: Spec, store: Store, executed: int, skipped: int, wall: float, e
             "runs": len(keys), "ok": sum(r["status"] == "ok" for r in records),
             "failed": sum(r["status"] != "ok" for r in records), "missing": missing,
             "executed": executed, "skipped": skipped, "wall_s": wall, "cpu_s_runs": cpu,
-            "varied": spec.varied, "cluster": (counts or Counts()).as_dict(), "columns": COLUMNS, "versions": versions(),
+            "varied": spec.varied, "cluster": (counts or Counts()).as_dict(), "columns": COLUMNS,
+            "versions": versions(),
             "configurations": [g.as_dict() for g in groups]}
     store.write_json("metadata.json", meta)
     configs = {p.config_id: p.config for p in spec.runs}

@@ -6,7 +6,8 @@
     OUT/modes.parquet      the runs' emergence tables, one row per (run, criterion, mode)
     OUT/metadata.json      the spec, counts, column meanings, library versions
 
-JSON is strict (theory.output: NaN and ±inf as null). Every file is written to a temporary name in the same folder and renamed into place (atomic on POSIX).
+JSON is strict (theory.output: NaN and ±inf as null). Every file is written to a temporary name in the same
+folder and renamed into place (atomic on POSIX; theory.output.write_atomic).
 A run is identified by its key (a hash of its normalised configuration and the code version marker,
 verify.sweep.spec.plan), so a record can exist at most once; records of configurations no longer in
 the spec stay on disk but are not part of the table.
@@ -19,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from theory import output
+from theory.output import write_atomic
 
 COLUMNS = {
     "key": "hash of the run's normalised configuration and code version (the resume key)",
@@ -36,9 +38,6 @@ COLUMNS = {
                "scheduler retries are inside it), 2 = the solo retry of a run whose worker died (verify.sweep.cluster)",
     "version.*": "library versions in the worker",
 }
-
-
-write_atomic = output.write_atomic  # one atomic writer (mode from the umask), used by summary too
 
 
 #: fields every stored run record has (a record without them is corrupt: re-run, never trusted)
@@ -107,7 +106,9 @@ class Store:
 
     def write_table(self, name: str, frame: pd.DataFrame) -> Path:
         self.claim()
-        return output.write_atomic(self.root / name, lambda fh: frame.to_parquet(fh, index=False))
+        path = self.root / name
+        write_atomic(path, lambda fh: frame.to_parquet(fh, index=False))
+        return path
 
     def write_json(self, name: str, obj) -> Path:
         self.claim()
