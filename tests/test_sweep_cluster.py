@@ -112,3 +112,37 @@ def test_planning_builds_data_once_per_configuration_not_per_run(monkeypatch):
     assert len(spec.runs) == 2000 and spec.varied == ["Q"]
     assert len(calls) == 2  # one data build per configuration (Q), none per seed
     assert time.perf_counter() - t0 < 20  # ~3 s on a loaded 2-core machine (~80 s before: 37 ms per run)
+
+
+@pytest.mark.slow
+def test_workers_a_local_cluster_closed_for_good_are_started_again():
+    """A LocalCluster closes a worker whose restart takes longer than distributed.deploy.lost-worker-timeout
+    (15 s, reached on a loaded machine); the sweep then had no worker and timed out. The watch starts the
+    cluster's missing workers again (here forced with a 0.1 s timeout)."""
+    import logging
+    import os
+
+    import dask
+    from distributed import Client, LocalCluster
+
+    from verify.sweep.cluster import Counts, _Watch
+
+    def die():
+        os._exit(1)
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0,
+                          "distributed.deploy.lost-worker-timeout": "0.1s"}), \
+            LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+                         silence_logs=logging.CRITICAL) as cluster, Client(cluster) as client:
+        counts = Counts()
+        watch = _Watch(client, counts, no_worker_timeout=1)
+        for _ in range(2):
+            client.submit(die, pure=False)
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            time.sleep(1)
+            watch.check(1, "local")  # never times out on a cluster that manages its workers
+            if counts.workers_restarted and len(client.scheduler_info()["workers"]) == 2:
+                break
+        assert counts.workers_lost >= 1 and counts.workers_restarted >= 1
+        assert len(client.scheduler_info()["workers"]) == 2

@@ -52,7 +52,8 @@ def cmd_sweep(args) -> int:
     c = res.cluster or {}
     if c.get("lost") or c.get("workers_lost"):
         print(f"cluster: {c['workers_lost']} worker(s) lost; {c['lost']} run(s) lost a worker, {c['retried']} "
-              f"retried alone: {c['recovered']} finished, {c['blamed']} recorded failed (killed their worker)")
+              f"retried alone: {c['recovered']} finished, {c['blamed']} recorded failed (killed their worker); "
+              f"{c['workers_restarted']} worker(s) started again")
     for g in res.groups:
         if g.direction == "increasing":
             print(f"  {g.label or 'all runs'} [{g.criterion}]: α = {g.mean:.3f} ± {g.seed_half:.3f} (seeds), "

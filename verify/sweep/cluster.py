@@ -20,6 +20,8 @@ import os
 import time
 from dataclasses import dataclass
 
+import numpy as np
+
 from theory.errors import SpecbiasError
 
 from .execute import lost, run_one
@@ -31,6 +33,7 @@ SCHEMES = ("tcp", "tls", "ws", "wss")
 CONNECT_TIMEOUT = 10.0  # seconds to reach a scheduler before giving up (--connect-timeout)
 NO_WORKER_TIMEOUT = 120.0  # seconds with runs pending and no worker on the cluster (--no-worker-timeout)
 POLL = 1.0  # seconds between checks of the cluster while waiting for results
+RESTART_WAIT = 20.0  # seconds between two restarts of a local cluster's closed workers
 GATHER_TIMEOUT = 30.0  # seconds to fetch a finished run's record from its worker
 
 
@@ -60,6 +63,7 @@ class Counts:
     blamed: int = 0  # runs recorded failed because their worker died even when they ran alone
     workers_seen: int = 0  # distinct worker addresses that took part
     workers_lost: int = 0  # of those, workers that left the cluster while the sweep ran
+    workers_restarted: int = 0  # workers a local cluster had closed for good, started again by the sweep
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -70,7 +74,7 @@ class _Watch:
 
     def __init__(self, client, counts: Counts, no_worker_timeout: float):
         self.client, self.counts, self.limit = client, counts, float(no_worker_timeout)
-        self.seen, self.current, self.empty_since = set(), set(), None
+        self.seen, self.current, self.empty_since, self.restarted_at = set(), set(), None, -np.inf
         self.poll()
 
     def poll(self) -> None:
@@ -87,15 +91,27 @@ class _Watch:
         self.empty_since = None if workers else (self.empty_since or time.monotonic())
 
     def _managed(self) -> bool:
-        """A cluster object of this client that still holds its workers' nannies (a LocalCluster): they
-        restart dead workers, which may take long on a loaded machine, so there is no timeout then."""
+        """A cluster object of this client that manages its workers (a LocalCluster / SpecCluster): it
+        restarts dead workers. When a restart takes longer than Dask's `distributed.deploy.lost-worker-
+        timeout` (15 s: easily reached on a loaded machine) the cluster closes that worker for good;
+        the workers it should have are then started again here, so there is no timeout for it."""
         cluster = getattr(self.client, "cluster", None)
-        return bool(getattr(cluster, "workers", None))
+        spec = getattr(cluster, "worker_spec", None)
+        if not spec:
+            return bool(getattr(cluster, "workers", None))
+        missing = len(spec) - len(getattr(cluster, "workers", {}))
+        if missing > 0 and time.monotonic() - self.restarted_at > RESTART_WAIT:  # scale() is asynchronous
+            self.counts.workers_restarted += missing
+            log.warning("specbias sweep: the local cluster closed %d worker(s) that did not come back in time; "
+                        "starting them again", missing)
+            cluster.scale(len(spec))
+            self.restarted_at = time.monotonic()
+        return True
 
     def check(self, pending: int, address: str) -> None:
         self.poll()
-        if self.empty_since is not None and time.monotonic() - self.empty_since > self.limit \
-                and not self._managed():
+        if self.empty_since is not None and not self._managed() \
+                and time.monotonic() - self.empty_since > self.limit:
             raise SpecbiasError(f"no Dask worker left on the cluster at {address} for {self.limit:g} s with "
                                 f"{pending} run(s) not finished; the finished runs are stored: start workers "
                                 "and run the sweep again to resume (--no-worker-timeout sets the wait)")
