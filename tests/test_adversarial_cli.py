@@ -95,6 +95,8 @@ CASES = {
         # issue 20: sizes proportional to an argument, estimated before compute (were OOM kills, exit 137)
         (["spiked", "chains", "--lam", "1", "2", "3", "4", "--T", "1000000000"], "memory"),
         (["bench", "nonlinear", "--threads", "1000"], "--threads"),  # libgomp aborted the process
+        (["spiked", "simulate", "--lam", "1", "--d", "200", "--n", "200", "--draws", "1000000", "--s2",
+          *[str(0.01 * (i + 1)) for i in range(3000)]], "--draws"),
     ],
     "outside the law's range": [  # checks derivable from the arguments, made before the Monte Carlo / Heun
         (["spiked", "simulate", "--lam", "1", "--d", "100", "--n", "100"], "min(d, nM)"),  # ran 27 s first

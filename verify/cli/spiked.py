@@ -85,7 +85,8 @@ def cmd_simulate(args) -> int:
     if args.d is None or args.n is None:
         raise SpecbiasError("simulate needs --d and --n")
     SP.check_spikes(args.lam, args.d)
-    check_simulate(args.lam, args.d, args.n, args.M)  # before the Monte Carlo (it refused only after it)
+    # before the Monte Carlo (it refused only after it)
+    check_simulate(args.lam, args.d, args.n, args.M, args.s2, args.draws)
     mc = spiked.monte_carlo(args.d, args.n, args.lam, args.s2, M=args.M, draws=args.draws, seed=args.seed,
                             device=args.device)
     a = compare(mc)

@@ -21,6 +21,8 @@ from .checks import TABULATED_D, size
 CHAIN_COPIES = 6
 #: float64 arrays of d alive at once in theory.finite_sample.expected_endpoint_kl (index, argument, digamma)
 KL_COPIES = 3
+#: float64 arrays of s² × draws × spikes: overlap², top eigenvalue, two MSEs (and their means' temporaries)
+RESULT_COPIES = 6
 #: a Heun crossing is resolved when its bracketing levels differ by at most this factor in σ²
 #: (ln 2 in ln σ²: the interpolated level is then off by less than a factor √2 in the worst case; THEORY
 #: §5.3's 0.998–1.000 was measured at 256 steps, where the brackets are ≤ 1.21)
@@ -38,9 +40,14 @@ def check_kl(d: int) -> None:
     budget.check_memory(f"spiked kl at --d {int(d):,}", KL_COPIES * 8.0 * int(d), hint="use a smaller --d")
 
 
-def check_simulate(lam, d: int, n: int, M) -> None:
-    """The comparison's size range (THEORY §5.2 tabulates tolerances from min(d, nM) = 200) and the
-    separated-spike law (equal or nearly equal spikes mix their sample eigenvectors)."""
+def check_simulate(lam, d: int, n: int, M, s2=(), draws: int = 16) -> None:
+    """The comparison's size range (THEORY §5.2 tabulates tolerances from min(d, nM) = 200), the
+    separated-spike law (equal or nearly equal spikes mix their sample eigenvectors) and the memory of the
+    per-draw results (4 quantities × s² × draws × spikes; one chunk of training sets is checked by
+    numerics.spiked.simulate.monte_carlo)."""
+    budget.check_memory(f"spiked simulate's results for --draws {int(draws):,} x {len(s2)} s² x {np.size(lam)} "
+                        "spike(s)", RESULT_COPIES * 8.0 * int(draws) * max(len(s2), 1) * np.size(lam),
+                        hint="use fewer --draws or --s2 values")
     m = size(d, n, M)
     if m < TABULATED_D[0]:
         raise SpecbiasError(f"spiked simulate compares with the limits only for min(d, nM) >= {TABULATED_D[0]} "
