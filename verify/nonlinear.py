@@ -79,11 +79,20 @@ def _crossings(tau, var, boot, lam, crit) -> tuple[np.ndarray, np.ndarray]:
     return ts, tb
 
 
-def emergence(run, basis: str = "eigen", criteria=ALL_CRITERIA, gray_zone=GRAY_ZONE) -> dict:
-    """Per criterion: τ* per mode, its bootstrap replicates, v₀, and NetFit per direction."""
+def emergence(run, basis: str = "eigen", criteria=ALL_CRITERIA, gray_zone=GRAY_ZONE,
+              conventions="specbias") -> dict:
+    """Per criterion: τ* per mode, its bootstrap replicates, v₀, and NetFit per direction.
+
+    conventions: "specbias" (this module's: exact τ = 0 v₀, no smoothing, per-mode gray zone, interpolated
+    crossing), or "authors" / a verify.conventions.Conventions (the threshold criteria only; band is
+    specbias's)."""
     tau, var, boot, lam = series(run, basis)
     if tau.size < 2 or tau[0] != 0:
         raise theory.SpecbiasError("a network run needs its τ = 0 checkpoint and at least one more")
+    if not (isinstance(conventions, str) and conventions == "specbias"):
+        from . import conventions as C
+
+        return {crit: C.analyse(tau, var, lam, crit, conventions, boot) for crit in criteria}
     v0, v0b = var[0], boot[0]
     out = {}
     for crit in criteria:
