@@ -56,3 +56,9 @@ def test_bench_nonlinear_tiny_json_is_self_consistent(tmp_path):
     for fit in row["result"]["fits"].values():
         if fit["ci"][0] is not None:
             assert np.isclose(fit["ci_width"], fit["ci"][1] - fit["ci"][0])
+    # the convention ladder: six rungs × two directions; its last rung is the fits above
+    ladder = row["result"]["ladder"]
+    assert len(ladder) == 12 and ladder[0]["conventions"] == "authors"
+    for r in ladder[-2:]:
+        assert r["conventions"] == "specbias (all switched)"
+        assert r["n"] == row["result"]["fits"][r["direction"]]["n"]

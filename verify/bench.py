@@ -128,7 +128,10 @@ def nonlinear_result(run, criterion: str = "geometric") -> dict:
         d = f.as_dict()
         d.update(ci_width=d["ci"][1] - d["ci"][0], ci_fit_width=d["ci_fit"][1] - d["ci_fit"][0])
         fits[name] = d
-    return {"criterion": criterion, "table": table, "fits": fits}
+    from .conventions import ladder_run
+
+    ladder = ladder_run(run, criterion)
+    return {"criterion": criterion, "table": table, "fits": fits, "ladder": ladder.to_dict("records")}
 
 
 def cmd_bench_nonlinear(opts: dict, as_json: bool) -> int:
@@ -165,6 +168,10 @@ def cmd_bench_nonlinear(opts: dict, as_json: bool) -> int:
         print(f"  {name:>10} modes ({row['result']['criterion']}): alpha = {f['alpha']:.3f}, "
               f"95% CI [{f['ci'][0]:.3f}, {f['ci'][1]:.3f}] (width {f['ci_width']:.3f}; regression only "
               f"{f['ci_fit_width']:.3f}), N = {f['n']}, R2 = {f['r2']:.2f}")
+    print("  convention ladder (verify.conventions; alpha [95% CI], N, shift from the authors'):")
+    for r in row["result"]["ladder"]:
+        print(f"    {r['conventions']:<36} {r['direction']:>10}: {r['alpha']:.3f} [{r['ci_lo']:.3f}, {r['ci_hi']:.3f}], "
+              f"N = {r['n']}, {r['shift']:+.3f}")
     return 0
 
 

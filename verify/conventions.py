@@ -60,6 +60,20 @@ SWITCHES = (("exact τ = 0 v₀", {"v0": "exact"}), ("no smoothing", {"smooth": 
             ("exclusion per mode", {"exclusion": "per-mode"}), ("interpolated crossing", {"crossing": "interpolated"}))
 
 
+#: why specbias makes each choice (stated beside the ladder; the ladder measures how much each moves α)
+WHY = {
+    "exact τ = 0 v₀": "the theory's v₀ is the τ = 0 variance (THEORY §4.1); after one Adam step a network has "
+                      "already moved, and that transient shifts every mode's threshold",
+    "no smoothing": "a Gaussian of σ = 1 in checkpoint INDEX units on a log-spaced grid averages over a τ "
+                    "window that grows with τ, so it moves late crossings more than early ones; CRN "
+                    "measurement keeps the checkpoint-to-checkpoint noise low without it",
+    "exclusion per mode": "the gray zone is about each mode's own distance from its start, v₀/λ; the mean v₀ "
+                          "misplaces it wherever v₀ varies from mode to mode",
+    "interpolated crossing": "the first checkpoint past the threshold quantises τ* to the grid (up to one "
+                             "grid spacing late); log–log interpolation between the bracketing checkpoints does not",
+}
+
+
 def get(conventions) -> Conventions:
     """A Conventions from a name ("authors", "specbias") or a Conventions."""
     if isinstance(conventions, Conventions):

@@ -20,6 +20,7 @@ from theory import output
 from theory import validate as V
 from theory.fit import in_gray_zone
 
+from . import conventions as C
 from . import departure
 from . import document as doc
 from . import figures_nonlinear as F
@@ -182,6 +183,17 @@ def _latent_text(run, cmp) -> str:
             "(a diagnostic; the verdict uses the direct measurement and its bootstrap CI).")
 
 
+def _ladder_blocks(df) -> list:
+    """The convention ladder (verify.conventions.ladder's DataFrame) with the reasons for specbias's choices."""
+    why = "; ".join(f"{k}: {v}" for k, v in C.WHY.items())
+    return [doc.p("Convention ladder (geometric criterion, this run): α under the authors' conventions (v₀ after "
+                  "the first step, Gaussian smoothing σ = 1 in checkpoint-index units, exclusion by the mean v₀, "
+                  "first checkpoint past the threshold), with each specbias choice switched on alone, and with all "
+                  "of them (= the table above). Both use this run's fixed latent batch (CRN); the authors drew "
+                  f"fresh noise at every checkpoint. Why specbias chooses as it does — {why}."),
+            doc.table(C.ladder_rows(df))]
+
+
 def _section(exp, run, em, cmp) -> tuple[list, dict]:
     flag = cmp["flag"]
     verdict = flag.classification
@@ -203,12 +215,15 @@ def _section(exp, run, em, cmp) -> tuple[list, dict]:
                          "checkpoint; dividing by it removes that batch's share of the deviation)"
                          + (f"; the {MAX_ROWS} farthest of {len(off) - 1} shown." if len(off) > len(shown) else ".")),
                    doc.table(shown)]
+    ladder = C.ladder_run(run)
+    blocks += _ladder_blocks(ladder)
     blocks.append(doc.p(f"The paper reports that this kind of network {exp.paper}; here it "
                         + ("agrees." if agrees else f"**contradicts the paper** (measured: {verdict}).")))
     m = run.meta
     table = {"experiment": exp.name, "paper": exp.paper, "classification": verdict, "reason": flag.reason,
              "agrees_with_paper": agrees, "Q_effective": cmp["Q_effective"], "simultaneity": flag.simultaneity,
              "fits": {c: {d: f.as_dict() for d, f in e["fits"].items()} for c, e in em.items()},
+             "convention_ladder": ladder.to_dict("records"),
              "linear_fit": cmp["linear_fit"], "exponent_range": cmp["exponent_range"],
              "time_scale": cmp["time_scale"], "off_target_modes": off,
              "sampler_bias": [float(cmp["sampler_bias"].min()), float(cmp["sampler_bias"].max())],
