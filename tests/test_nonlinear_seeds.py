@@ -88,3 +88,50 @@ def test_paper_preset_over_three_tiny_seeds(tmp_path, monkeypatch):
         assert np.allclose(a["ci"], want, rtol=1e-10)
     text = (tmp_path / "nonlinear-paper" / "report.md").read_text()
     assert "over seeds" in text and "REDUCED" not in text.split("## ")[1]
+
+
+# ---- mixed precision (issue 16 item 4): accepted only where τ* and α agree with float32 within CIs ----------
+def _tiny(autocast=None, lr=3e-3):
+    from numerics import data, train_net
+
+    return train_net.train_net("mlp", data.gaussian(8, "lognormal", seed=0), "edm", steps=150, checkpoints=12,
+                               net_options={"width": 32, "depth": 1}, protocol_options={"lr": lr, "batch": 128},
+                               n_samples=400, progress=False, autocast=autocast)
+
+
+@pytest.fixture(scope="module")
+def fp32_run():
+    from verify import nonlinear as NL
+
+    run = _tiny()
+    return run, NL.emergence(run, criteria=("geometric",))["geometric"]
+
+
+def test_bf16_autocast_training_agrees_with_float32_within_cis(fp32_run):
+    from verify import nonlinear as NL
+
+    run, ref = fp32_run
+    amp = _tiny("bf16")
+    assert amp.meta["autocast"] == "bf16" and amp.meta["dtype"] == "float32"
+    assert not np.array_equal(amp.var_eigen, run.var_eigen)  # bf16 really changed the training
+    check = NL.within_ci(ref, NL.emergence(amp, criteria=("geometric",))["geometric"])
+    assert check["ok"], check
+
+
+def test_parity_check_fails_on_a_different_training(fp32_run):
+    """The known-wrong input: a run at 10× the learning rate must not pass as float32's twin."""
+    from verify import nonlinear as NL
+
+    _, ref = fp32_run
+    other = NL.emergence(_tiny(lr=3e-2), criteria=("geometric",))["geometric"]
+    assert not NL.within_ci(ref, other)["ok"]
+
+
+def test_bad_autocast_raises():
+    from numerics import data, train_net
+    from theory.errors import SpecbiasError
+
+    ds = data.gaussian(4, "lognormal", seed=0)
+    for bad, kw in (("int8", {}), ("fp16", {"device": "cpu"}), ("bf16", {"dtype": "float64"})):
+        with pytest.raises(SpecbiasError, match="autocast"):
+            train_net.train_net("mlp", ds, "edm", steps=2, checkpoints=2, progress=False, autocast=bad, **kw)
