@@ -182,3 +182,10 @@ def test_bad_inputs_raise():
         C.analyse(TAU, law(TAU), LAM, "band")
     with pytest.raises(theory.SpecbiasError, match="τ = 0"):
         C.analyse(TAU[1:], law(TAU[1:]), LAM)
+
+
+def test_ladder_of_a_two_checkpoint_run_is_empty():
+    run = SimpleNamespace(tau=TAU[:2], arrays={"var_eigen": law(TAU[:2]), "var_boot_eigen": np.zeros((2, 0, LAM.size)),
+                                               "lam_eigen": LAM})
+    df = C.ladder_run(run)
+    assert df.empty and C.ladder_rows(df) == [C.ladder_rows(df)[0]]

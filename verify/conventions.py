@@ -178,8 +178,14 @@ def ladder(tau, var, lam, criterion: str = "geometric", boot=None):
 
 
 def ladder_run(run, criterion: str = "geometric", basis: str = "eigen"):
-    """`ladder` on a numerics.train_net run."""
+    """`ladder` on a numerics.train_net run; an empty DataFrame for a run of fewer than 3 checkpoints
+    (the authors' trajectory starts at the second one and needs one more)."""
     tau, var, boot, lam = series(run, basis)
+    if tau.size < 3:
+        import pandas as pd
+
+        return pd.DataFrame(columns=["conventions", "direction", "alpha", "ci_lo", "ci_hi", "r2", "n", "v0",
+                                     "smooth", "exclusion", "crossing", "shift"])
     return ladder(tau, var, lam, criterion, boot if boot.shape[1] else None)
 
 
