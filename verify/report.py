@@ -167,6 +167,7 @@ SECTIONS = {
     "spiked": "verify.report_spiked:build",  # seed 003: finite training sets, spiked covariance, chains
     "nonlinear": "verify.report_nonlinear:build",  # seed 000: MLP and conv U-Net trained like the paper
     "nonlinear-paper": "verify.report_nonlinear:build_paper",  # the MLP on the paper's protocol, 3 seeds
+    "nonlinear-knobs": "verify.report_nonlinear:build_knobs",  # which knob makes the reduced MLP settle low
 }
 
 

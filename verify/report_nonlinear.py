@@ -25,6 +25,7 @@ from . import departure
 from . import document as doc
 from . import figures_nonlinear as F
 from . import nonlinear as NL
+from . import nonlinear_knobs as NK
 
 
 @dataclass(frozen=True)
@@ -247,6 +248,7 @@ def _section(exp, run, em, cmp) -> tuple[list, dict]:
              "agrees_with_paper": agrees, "protocol": exp.protocol, "contradicts_paper": False, "Q_effective": cmp["Q_effective"], "simultaneity": flag.simultaneity,
              "fits": {c: {d: f.as_dict() for d, f in e["fits"].items()} for c, e in em.items()},
              "convention_ladder": ladder.to_dict("records"),
+             "top_levels": NK.top_levels(run.var_eigen, run.lam_eigen, cmp["sampler_bias"]),
              "linear_fit": cmp["linear_fit"], "exponent_range": cmp["exponent_range"],
              "time_scale": cmp["time_scale"], "off_target_modes": off,
              "sampler_bias": [float(cmp["sampler_bias"].min()), float(cmp["sampler_bias"].max())],
@@ -288,10 +290,11 @@ def _experiment(exp, tmp: Path, seeds: list, progress: bool) -> tuple[list, list
 
 
 def build(name: str = "nonlinear", seed: int = 0, out="reports", progress: bool = True, experiments=None,
-          seeds: int = 1) -> Path:
+          seeds: int = 1, summary=None) -> Path:
     """Train, measure, fit and write the nonlinear report into out/name (atomically, theory.output.Staged;
     name and folder checked before any training); returns the folder. experiments: default EXPERIMENTS;
-    those on the paper's protocol run with seeds seed, seed + 1, … (`seeds` of them), the others once."""
+    those on the paper's protocol run with seeds seed, seed + 1, … (`seeds` of them), the others once.
+    summary: a function of the JSON tables returning blocks placed after the experiments."""
     t0 = time.perf_counter()
     seed = V.seed(seed)
     seeds = V.count("seeds", seeds, lo=1, hi=100)
@@ -305,6 +308,7 @@ def build(name: str = "nonlinear", seed: int = 0, out="reports", progress: bool 
             sec, tab = _experiment(exp, tmp, use, progress)
             blocks += sec
             tables += tab
+        blocks += summary(tables) if summary else []
         blocks.append(doc.p(f"Total wall time {time.perf_counter() - t0:.0f} s, seed {seed}."))
         (tmp / "report.md").write_text(doc.to_markdown(blocks))
         (tmp / "report.html").write_text(doc.to_html(blocks, f"specbias report: {name}"))
@@ -325,3 +329,8 @@ def build_paper(name: str = "nonlinear-paper", seed: int = 0, out="reports", pro
     from .nonlinear_seeds import SEEDS
 
     return build(name, seed, out, progress, paper_experiments(), SEEDS)
+
+
+def build_knobs(name: str = "nonlinear-knobs", seed: int = 0, out="reports", progress: bool = True) -> Path:
+    """`--preset nonlinear-knobs`: the reduced MLP with each protocol knob set to the paper's, one seed."""
+    return build(name, seed, out, progress, NK.knob_experiments(), 1, NK.summary)
