@@ -189,3 +189,12 @@ def test_ladder_of_a_two_checkpoint_run_is_empty():
                                                "lam_eigen": LAM})
     df = C.ladder_run(run)
     assert df.empty and C.ladder_rows(df) == [C.ladder_rows(df)[0]]
+
+
+def test_nonlinear_emergence_under_the_authors_conventions_defaults_to_the_three_thresholds():
+    var = law(TAU)
+    run = SimpleNamespace(tau=TAU, arrays={"var_eigen": var, "var_boot_eigen": var[:, None, :], "lam_eigen": LAM})
+    assert set(NL.emergence(run, conventions="authors")) == set(theory.emergence.CRITERIA)
+    assert set(NL.emergence(run)) == set(theory.emergence.ALL_CRITERIA)
+    with pytest.raises(theory.SpecbiasError, match="criterion"):
+        NL.emergence(run, criteria=("band",), conventions="authors")
