@@ -55,6 +55,13 @@ def test_one_run_never_states_a_contradiction():
     assert "agrees" in RN.paper_sentence(_exp("reduced"), True, "follows")
 
 
+def test_an_experiment_protocol_is_paper_or_reduced():
+    from theory.errors import SpecbiasError
+
+    with pytest.raises(SpecbiasError, match="protocol"):
+        _exp("full")
+
+
 def test_the_mlp_preset_is_labelled_reduced_and_the_paper_preset_is_the_papers_protocol():
     mlp = [e for e in RN.EXPERIMENTS if e.net == "mlp"]
     assert mlp and all(e.protocol == "reduced" for e in mlp)

@@ -21,6 +21,7 @@ import numpy as np
 
 from theory import output
 from theory import validate as V
+from theory.errors import SpecbiasError
 from theory.fit import in_gray_zone
 
 from . import conventions as C
@@ -52,6 +53,10 @@ class Experiment:
     #: output is labelled reduced and never states a contradiction of the paper
     protocol: str = "reduced"
     n_train: int | None = None  # a finite training set of n draws (the paper's 10 000), else fresh draws
+
+    def __post_init__(self):
+        if self.protocol not in ("paper", "reduced"):
+            raise SpecbiasError(f"experiment protocol must be 'paper' or 'reduced' (got {self.protocol!r})")
 
 
 EXPERIMENTS = (
@@ -248,7 +253,8 @@ def _section(exp, run, em, cmp) -> tuple[list, dict]:
     blocks.append(doc.p(paper_sentence(exp, agrees, verdict)))
     m = run.meta
     table = {"experiment": exp.name, "paper": exp.paper, "classification": verdict, "reason": flag.reason,
-             "agrees_with_paper": agrees, "protocol": exp.protocol, "contradicts_paper": False, "Q_effective": cmp["Q_effective"], "simultaneity": flag.simultaneity,
+             "agrees_with_paper": agrees, "protocol": exp.protocol, "contradicts_paper": False,
+             "Q_effective": cmp["Q_effective"], "simultaneity": flag.simultaneity,
              "fits": {c: {d: f.as_dict() for d, f in e["fits"].items()} for c, e in em.items()},
              "convention_ladder": ladder.to_dict("records"),
              "top_levels": NK.top_levels(run.var_eigen, run.lam_eigen, cmp["sampler_bias"]),
