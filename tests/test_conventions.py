@@ -207,3 +207,36 @@ def test_nonlinear_emergence_under_the_authors_conventions_defaults_to_the_three
     assert set(NL.emergence(run)) == set(theory.emergence.ALL_CRITERIA)
     with pytest.raises(theory.SpecbiasError, match="criterion"):
         NL.emergence(run, criteria=("band",), conventions="authors")
+
+
+def test_ladder_with_a_fresh_noise_run_adds_the_crn_rung():
+    """With fresh latents the authors' rung and the single switches use the fresh run; 'fixed CRN latents'
+    and the last rung use the CRN run (here: the same trajectory plus noise, so their α must differ)."""
+    var = law(TAU)
+    fresh = var * np.exp(0.2 * np.random.default_rng(5).standard_normal(var.shape))
+    df = C.ladder(TAU, var, LAM, fresh=(fresh, None))
+    inc = df[df.direction == "increasing"].set_index("conventions")
+    assert list(inc.index[:2]) == ["authors", "authors + fixed CRN latents"] and len(inc) == 7
+    assert inc.loc["authors", "latents"] == "fresh" and inc.loc["authors + fixed CRN latents", "latents"] == "fixed (CRN)"
+    want = C.analyse(TAU, fresh, LAM, "geometric", "authors")["fits"]["increasing"].alpha
+    assert inc.loc["authors", "alpha"] == want
+    assert inc.loc["authors + fixed CRN latents", "alpha"] == C.analyse(TAU, var, LAM)["fits"]["increasing"].alpha
+    assert inc.loc["authors + fixed CRN latents", "alpha"] != want
+    assert abs(inc.loc["specbias (all switched)", "alpha"] - 1) < 2e-3
+
+
+@pytest.mark.slow  # ~10 s: two tiny trainings
+def test_fresh_noise_run_trains_the_same_network_and_feeds_the_ladder():
+    from numerics import data, train_net
+
+    kw = dict(steps=60, checkpoints=8, net_options={"width": 16, "depth": 1}, n_samples=200, bootstrap=20,
+              progress=False)
+    ds = data.gaussian(8, "lognormal", seed=0)
+    crn = train_net.train_net("mlp", ds, "edm", **kw)
+    fresh = train_net.train_net("mlp", ds, "edm", crn_on=False, **kw)
+    assert np.array_equal(crn.arrays["loss"], fresh.arrays["loss"], equal_nan=True)  # the same training stream
+    assert not np.array_equal(crn.var_eigen[1:], fresh.var_eigen[1:])  # measured with other latents
+    df = C.ladder_run(crn, fresh=fresh)
+    assert "authors + fixed CRN latents" in set(df.conventions)
+    with pytest.raises(theory.SpecbiasError, match="common random numbers"):
+        C.ladder_run(crn, fresh=crn)

@@ -14,7 +14,9 @@ In both, the threshold uses the raw (unsmoothed) v₀, the direction is "decreas
 trajectory starts above the threshold, the crossing is strict, and α is minus the OLS slope of ln τ* on
 ln λ per direction (theory.fit_exponent on the selected modes). The authors' sampling noise is fresh at
 every checkpoint; specbias measures every checkpoint with one fixed latent batch (CRN). That choice is
-made when the run is measured, not here: it is not a switch of this module.
+made when the run is measured (numerics.train_net's crn_on; the training stream has its own seed, so a
+run measured with fresh noise trains the same network): `ladder` takes such a run as `fresh`, and then
+starts from the authors' conventions on it, with "fixed CRN latents" as one more rung.
 
 `analyse` works on arrays (checkpoints first), `ladder` on a numerics.train_net run: α [CI] under the
 authors' conventions, with each specbias choice switched on alone, and with all of them (= specbias's,
@@ -159,34 +161,52 @@ def rungs() -> list:
             + [("specbias (all switched)", SPECBIAS)])
 
 
-def ladder(tau, var, lam, criterion: str = "geometric", boot=None):
+def ladder(tau, var, lam, criterion: str = "geometric", boot=None, fresh=None):
     """The ablation ladder as a pandas DataFrame: one row per rung and direction with α, its CI (combined;
-    regression only without bootstrap replicates), R², N and the shift from the authors' α."""
+    regression only without bootstrap replicates), R², N and the shift from the authors' α.
+
+    fresh: (var, boot) of the same training measured with fresh latents at every checkpoint (the authors'
+    way; same checkpoints): the authors' rung and each single switch then use it, and "fixed CRN latents"
+    (the authors' conventions on var) is one more rung; the last rung (all of specbias's) uses var."""
     import pandas as pd
 
+    steps = rungs()
+    if fresh is not None:
+        steps = steps[:1] + [("authors + fixed CRN latents", AUTHORS)] + steps[1:]
     rows = []
-    for label, conv in rungs():
-        fits = analyse(tau, var, lam, criterion, conv, boot)["fits"]
+    for label, conv in steps:
+        own = fresh is None or label in ("authors + fixed CRN latents", "specbias (all switched)")
+        v, b = (var, boot) if own else fresh
+        fits = analyse(tau, v, lam, criterion, conv, b)["fits"]
         for d, f in fits.items():
             rows.append({"conventions": label, "direction": d, "alpha": f.alpha, "ci_lo": f.ci[0], "ci_hi": f.ci[1],
                          "r2": f.r2, "n": f.n, "v0": conv.v0, "smooth": conv.smooth, "exclusion": conv.exclusion,
-                         "crossing": conv.crossing})
+                         "crossing": conv.crossing, "latents": "fixed (CRN)" if own else "fresh"})
     df = pd.DataFrame(rows)
     base = df[df.conventions == "authors"].set_index("direction")["alpha"]
     df["shift"] = df["alpha"] - df["direction"].map(base)
     return df
 
 
-def ladder_run(run, criterion: str = "geometric", basis: str = "eigen"):
+def ladder_run(run, criterion: str = "geometric", basis: str = "eigen", fresh=None):
     """`ladder` on a numerics.train_net run; an empty DataFrame for a run of fewer than 3 checkpoints
-    (the authors' trajectory starts at the second one and needs one more)."""
+    (the authors' trajectory starts at the second one and needs one more). fresh: the same training
+    measured with fresh latents per checkpoint (train_net(..., crn_on=False), same seed and sizes)."""
     tau, var, boot, lam = series(run, basis)
     if tau.size < 3:
         import pandas as pd
 
         return pd.DataFrame(columns=["conventions", "direction", "alpha", "ci_lo", "ci_hi", "r2", "n", "v0",
-                                     "smooth", "exclusion", "crossing", "shift"])
-    return ladder(tau, var, lam, criterion, boot if boot.shape[1] else None)
+                                     "smooth", "exclusion", "crossing", "latents", "shift"])
+    pair = None
+    if fresh is not None:
+        ft, fv, fb, fl = series(fresh, basis)
+        if not (np.array_equal(ft, tau) and np.array_equal(fl, lam)):
+            raise theory.SpecbiasError("the fresh-noise run must have the same checkpoints and spectrum")
+        if fresh.meta["sampler"].get("common_random_numbers", True):
+            raise theory.SpecbiasError("the fresh-noise run was measured with common random numbers")
+        pair = (fv, fb if fb.shape[1] else None)
+    return ladder(tau, var, lam, criterion, boot if boot.shape[1] else None, pair)
 
 
 def ladder_rows(df) -> list:
