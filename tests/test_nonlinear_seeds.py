@@ -115,6 +115,9 @@ def fp32_run():
 
 
 def test_bf16_autocast_training_agrees_with_float32_within_cis(fp32_run):
+    """Measured 2026-12-06 on the nonlinear preset's reduced MLP (d = 64, 3000 steps, seed 0; shared
+    machine, load 4–8): every τ* inside float32's bootstrap interval (median |ln ratio| 4e-4, max 0.006),
+    α geometric increasing 1.0109 vs 1.0111 [0.674, 1.348], the same verdict and top-3 levels to 1e-3."""
     from verify import nonlinear as NL
 
     run, ref = fp32_run
