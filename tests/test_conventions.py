@@ -1,6 +1,6 @@
-"""Emergence conventions (verify.conventions): the authors' reproduce their own code's slopes; each
+"""Emergence conventions (verify.nets.conventions): the authors' reproduce their own code's slopes; each
 specbias switch of the ablation ladder has the effect computed here independently; specbias's conventions
-are verify.nonlinear.emergence's.
+are verify.nets.analysis.emergence's.
 
 Fixture tests/data/authors_conventions.npz (made by tests/data/make_authors_conventions.py, outside the
 project's code): 40 synthetic trajectories in specbias's layout (row 0 = τ = 0, then 287 checkpoints at
@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 
 import theory
-from verify import conventions as C
-from verify import nonlinear as NL
+from verify.nets import conventions as C
+from verify.nets import analysis as NL
 
 DATA = Path(__file__).parent / "data"
 FIXTURES = ("authors_conventions.npz", "authors_conventions_mlp.npz")
@@ -217,7 +217,8 @@ def test_ladder_with_a_fresh_noise_run_adds_the_crn_rung():
     df = C.ladder(TAU, var, LAM, fresh=(fresh, None))
     inc = df[df.direction == "increasing"].set_index("conventions")
     assert list(inc.index[:2]) == ["authors", "authors + fixed CRN latents"] and len(inc) == 7
-    assert inc.loc["authors", "latents"] == "fresh" and inc.loc["authors + fixed CRN latents", "latents"] == "fixed (CRN)"
+    assert inc.loc["authors", "latents"] == "fresh"
+    assert inc.loc["authors + fixed CRN latents", "latents"] == "fixed (CRN)"
     want = C.analyse(TAU, fresh, LAM, "geometric", "authors")["fits"]["increasing"].alpha
     assert inc.loc["authors", "alpha"] == want
     assert inc.loc["authors + fixed CRN latents", "alpha"] == C.analyse(TAU, var, LAM)["fits"]["increasing"].alpha
@@ -227,7 +228,8 @@ def test_ladder_with_a_fresh_noise_run_adds_the_crn_rung():
 
 @pytest.mark.slow  # ~10 s: two tiny trainings
 def test_fresh_noise_run_trains_the_same_network_and_feeds_the_ladder():
-    from numerics import data, train_net
+    from numerics import data
+    from numerics.nets import train as train_net
 
     kw = dict(steps=60, checkpoints=8, net_options={"width": 16, "depth": 1}, n_samples=200, bootstrap=20,
               progress=False)

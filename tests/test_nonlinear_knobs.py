@@ -1,4 +1,4 @@
-"""The knob ablation of the reduced MLP protocol (verify.nonlinear_knobs): one knob at a time set to the
+"""The knob ablation of the reduced MLP protocol (verify.nets.knobs): one knob at a time set to the
 paper's value (PROTOCOLS §4), the paper's protocol last, and the converged level of the top modes."""
 import json
 from dataclasses import fields
@@ -6,9 +6,9 @@ from dataclasses import fields
 import numpy as np
 import pytest
 
-from verify import nonlinear_knobs as NK
-from verify import report_nonlinear as RN
-from verify.nonlinear_seeds import paper_mlp
+from verify.nets import knobs as NK
+from verify.nets import report as RN
+from verify.nets.seeds import paper_mlp
 
 
 def _diff(a, b) -> set:

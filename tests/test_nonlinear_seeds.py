@@ -1,5 +1,5 @@
-"""The nonlinear verdict over seeds (verify.nonlinear_seeds) and the reduced-protocol label
-(verify.report_nonlinear): a contradiction of the paper is stated only from the paper's protocol over
+"""The nonlinear verdict over seeds (verify.nets.seeds) and the reduced-protocol label
+(verify.nets.report): a contradiction of the paper is stated only from the paper's protocol over
 ≥ 3 seeds that all disagree; the seed-to-seed interval is the t-interval."""
 import json
 from types import SimpleNamespace
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from verify import nonlinear_seeds as NS
-from verify import report_nonlinear as RN
+from verify.nets import seeds as NS
+from verify.nets import report as RN
 
 
 def test_seed_interval_is_the_t_interval():
@@ -99,7 +99,8 @@ def test_paper_preset_over_three_tiny_seeds(tmp_path, monkeypatch):
 
 # ---- mixed precision (issue 16 item 4): accepted only where τ* and α agree with float32 within CIs ----------
 def _tiny(autocast=None, lr=3e-3):
-    from numerics import data, train_net
+    from numerics import data
+    from numerics.nets import train as train_net
 
     return train_net.train_net("mlp", data.gaussian(8, "lognormal", seed=0), "edm", steps=150, checkpoints=12,
                                net_options={"width": 32, "depth": 1}, protocol_options={"lr": lr, "batch": 128},
@@ -108,7 +109,7 @@ def _tiny(autocast=None, lr=3e-3):
 
 @pytest.fixture(scope="module")
 def fp32_run():
-    from verify import nonlinear as NL
+    from verify.nets import analysis as NL
 
     run = _tiny()
     return run, NL.emergence(run, criteria=("geometric",))["geometric"]
@@ -118,7 +119,7 @@ def test_bf16_autocast_training_agrees_with_float32_within_cis(fp32_run):
     """Measured 2026-12-06 on the nonlinear preset's reduced MLP (d = 64, 3000 steps, seed 0; shared
     machine, load 4–8): every τ* inside float32's bootstrap interval (median |ln ratio| 4e-4, max 0.006),
     α geometric increasing 1.0109 vs 1.0111 [0.674, 1.348], the same verdict and top-3 levels to 1e-3."""
-    from verify import nonlinear as NL
+    from verify.nets import analysis as NL
 
     run, ref = fp32_run
     amp = _tiny("bf16")
@@ -130,7 +131,7 @@ def test_bf16_autocast_training_agrees_with_float32_within_cis(fp32_run):
 
 def test_parity_check_fails_on_a_different_training(fp32_run):
     """The known-wrong input: a run at 10× the learning rate must not pass as float32's twin."""
-    from verify import nonlinear as NL
+    from verify.nets import analysis as NL
 
     _, ref = fp32_run
     other = NL.emergence(_tiny(lr=3e-2), criteria=("geometric",))["geometric"]
@@ -138,7 +139,8 @@ def test_parity_check_fails_on_a_different_training(fp32_run):
 
 
 def test_bad_autocast_raises():
-    from numerics import data, train_net
+    from numerics import data
+    from numerics.nets import train as train_net
     from theory.errors import SpecbiasError
 
     ds = data.gaussian(4, "lognormal", seed=0)

@@ -3,7 +3,8 @@ functions (Animadversio/DiffusionLearningCurve @ 94965885b5d94a8fcba0c3b6a31b895
 core/trajectory_convergence_lib.py), following their Figure_nn_Gaussian_learning_curve notebook cells 26/38.
 With a run folder as argument, the trajectories of that specbias run instead (authors_conventions_mlp.npz:
 the nonlinear preset's reduced MLP, d = 64, seed 0; PYTHONPATH = the project). Run from a folder holding
-their file as their_trajectory_convergence_lib.py (git show <commit>:<path>); needs torch, pandas, scikit-learn; seaborn (plotting only) is stubbed. Not part of the test suite."""
+their file as their_trajectory_convergence_lib.py (git show <commit>:<path>); needs torch, pandas,
+scikit-learn; seaborn (plotting only) is stubbed. Not part of the test suite."""
 import sys
 import types
 
