@@ -1,5 +1,5 @@
 """The knob ablation of the reduced MLP protocol (verify.nets.knobs): one knob at a time set to the
-paper's value (PROTOCOLS §4), the paper's protocol last, and the converged level of the top modes."""
+paper's value (protocols.md §4), the paper's protocol last, and the converged level of the top modes."""
 import json
 from dataclasses import fields
 
@@ -8,7 +8,6 @@ import pytest
 
 from verify.nets import knobs as NK
 from verify.nets import report as RN
-from verify.nets.seeds import paper_mlp
 
 
 def _diff(a, b) -> set:
@@ -23,8 +22,8 @@ def _diff(a, b) -> set:
 
 
 def test_each_knob_experiment_changes_exactly_its_knob():
-    exps = NK.knob_experiments()
-    base, paper = exps[0], paper_mlp()
+    exps = RN.knob_experiments()
+    base, paper = exps[0], RN.paper_mlp()
     assert base.protocol == "reduced" and base.net == "mlp"
     want = {"lr": {"lr"}, "batch": {"batch"}, "width": {"width"}, "depth": {"depth"},
             "embedding": {"mapping", "fourier_scale"}, "steps": {"steps"}, "finite-set": {"n_train"}}
@@ -57,8 +56,7 @@ def test_knob_preset_writes_the_summary(tmp_path, monkeypatch):
     paper = RN.Experiment("mlp-tiny-p", "mlp", "lognormal", 8, "follows", {"width": 24, "depth": 1},
                           {"lr": 1e-3, "batch": 128}, steps=40, protocol="paper", n_train=300)
     monkeypatch.setattr(NK, "KNOBS", {"lr": "protocol_options"})
-    make = NK.knob_experiments
-    monkeypatch.setattr(NK, "knob_experiments", lambda: make(tiny, paper))
+    monkeypatch.setattr(RN, "knob_experiments", lambda: NK.knob_experiments(tiny, paper))
     assert main(["report", "--preset", "nonlinear-knobs", "--out", str(tmp_path), "--no-progress"]) == 0
     folder = tmp_path / "nonlinear-knobs"
     payload = json.loads((folder / "report.json").read_text())

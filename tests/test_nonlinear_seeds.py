@@ -78,7 +78,7 @@ def test_paper_preset_over_three_tiny_seeds(tmp_path, monkeypatch):
     tiny = RN.Experiment("mlp-tiny-paper", "mlp", "lognormal", 8, "follows", {"width": 16, "depth": 1},
                          {"lr": 3e-3, "batch": 64}, steps=40, checkpoints=8, n_samples=200, protocol="paper",
                          n_train=500)
-    monkeypatch.setattr(NS, "paper_mlp", lambda: tiny)
+    monkeypatch.setattr(RN, "paper_mlp", lambda: tiny)
     monkeypatch.setattr(RN, "EXPERIMENTS", ())
     assert main(["report", "--preset", "nonlinear-paper", "--out", str(tmp_path), "--no-progress", "--seed", "4"]) == 0
     payload = json.loads((tmp_path / "nonlinear-paper" / "report.json").read_text())

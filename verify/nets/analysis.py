@@ -17,8 +17,8 @@
   set, its empirical covariance) generates through the same sampler (`sampler_bias`).
   The network's clock is steps × lr; under Adam (EDM protocol) it is not the theory's ητ, so a
   "different constant" is expected there and the time-scale factor is reported with its CI.
-- `emergence(run, conventions="authors")` analyses the same run under the first paper's authors'
-  conventions instead (verify.nets.conventions, which also has the ladder between the two).
+- The same run under the first paper's authors' conventions: verify.nets.conventions.emergence(run,
+  conventions="authors"), with the ladder between the two.
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from types import SimpleNamespace
 import numpy as np
 
 import theory
-from theory.emergence import ALL_CRITERIA, CRITERIA, emergence_from_checkpoints, starts_inside
+from theory.emergence import ALL_CRITERIA, emergence_from_checkpoints, starts_inside
 from theory.fit import GRAY_ZONE, in_gray_zone
 from verify import departure
 from verify.tolerances import tol
@@ -80,21 +80,11 @@ def _crossings(tau, var, boot, lam, crit) -> tuple[np.ndarray, np.ndarray]:
     return ts, tb
 
 
-def emergence(run, basis: str = "eigen", criteria=None, gray_zone=GRAY_ZONE,
-              conventions="specbias") -> dict:
-    """Per criterion: τ* per mode, its bootstrap replicates, v₀, and NetFit per direction.
-
-    conventions: "specbias" (this module's: exact τ = 0 v₀, no smoothing, per-mode gray zone, interpolated
-    crossing), or "authors" / a verify.nets.conventions.Conventions (the threshold criteria only; band is
-    specbias's). criteria: default all four under specbias's conventions, the three thresholds otherwise."""
+def emergence(run, basis: str = "eigen", criteria=ALL_CRITERIA, gray_zone=GRAY_ZONE) -> dict:
+    """Per criterion: τ* per mode, its bootstrap replicates, v₀, and NetFit per direction."""
     tau, var, boot, lam = series(run, basis)
     if tau.size < 2 or tau[0] != 0:
         raise theory.SpecbiasError("a network run needs its τ = 0 checkpoint and at least one more")
-    if not (isinstance(conventions, str) and conventions == "specbias"):
-        from verify.nets import conventions as C
-
-        return {crit: C.analyse(tau, var, lam, crit, conventions, boot) for crit in (criteria or CRITERIA)}
-    criteria = ALL_CRITERIA if criteria is None else criteria
     v0, v0b = var[0], boot[0]
     out = {}
     for crit in criteria:

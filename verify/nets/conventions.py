@@ -1,5 +1,5 @@
 """Emergence conventions for network runs: the authors' (Wang & Pehlevan, arXiv 2503.03206, §5 and their
-Gaussian-MLP analysis; PROTOCOLS §3) and specbias's, switchable one at a time (the ablation ladder).
+Gaussian-MLP analysis; protocols.md §3) and specbias's, switchable one at a time (the ablation ladder).
 
 A convention is four choices (`Conventions`):
 - v0: "first-step" (the authors': the first recorded checkpoint after τ = 0, i.e. after one optimiser
@@ -64,7 +64,7 @@ SWITCHES = (("exact τ = 0 v₀", {"v0": "exact"}), ("no smoothing", {"smooth": 
 
 #: why specbias makes each choice (stated beside the ladder; the ladder measures how much each moves α)
 WHY = {
-    "exact τ = 0 v₀": "the theory's v₀ is the τ = 0 variance (THEORY §4.1); after one Adam step a network has "
+    "exact τ = 0 v₀": "the theory's v₀ is the τ = 0 variance (theory.md §4.1); after one Adam step a network has "
                       "already moved, and that transient shifts every mode's threshold",
     "no smoothing": "a Gaussian of σ = 1 in checkpoint INDEX units on a log-spaced grid averages over a τ "
                     "window that grows with τ, so it moves late crossings more than early ones; CRN "
@@ -153,6 +153,13 @@ def analyse_run(run, criterion: str = "geometric", conventions="authors", basis:
     """`analyse` on a numerics.nets.train run (its checkpoint variances and bootstrap replicates)."""
     tau, var, boot, lam = series(run, basis)
     return analyse(tau, var, lam, criterion, conventions, boot if boot.shape[1] else None)
+
+
+def emergence(run, criteria=CRITERIA, conventions="authors", basis: str = "eigen") -> dict:
+    """verify.nets.analysis.emergence's result (per criterion: tau_star, tau_star_boot, v0, fits) for a
+    network run under `conventions` (the three threshold criteria; band is specbias's only)."""
+    tau, var, boot, lam = series(run, basis)
+    return {crit: analyse(tau, var, lam, crit, conventions, boot if boot.shape[1] else None) for crit in criteria}
 
 
 def rungs() -> list:

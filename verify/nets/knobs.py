@@ -2,8 +2,8 @@
 
 The reduced preset (verify.nets.report.EXPERIMENTS: width 128, 3 blocks, Fourier scale 16 with the
 mapping MLP, Adam lr 5e-4, batch 256, 3000 steps, fresh draws) against the paper's Gaussian-MLP protocol
-(verify.nets.seeds.paper_mlp: width 256, 4 blocks, Fourier scale 1 without mapping, lr 1e-4, batch
-1024, 5000 steps, a finite set of 10 000; PROTOCOLS §4): one experiment per knob, the reduced protocol with
+(verify.nets.report.paper_mlp: width 256, 4 blocks, Fourier scale 1 without mapping, lr 1e-4, batch
+1024, 5000 steps, a finite set of 10 000; protocols.md §4): one experiment per knob, the reduced protocol with
 that knob set to the paper's value, then the paper's protocol itself, all measured alike (the reduced
 preset's sampler). The summary table gives, per experiment, the converged level of the three largest
 modes (last checkpoint and the mean of the last five, over target = λ × the sampler's bias) and α.
@@ -37,14 +37,10 @@ def _set(exp, knob: str, paper):
     return replace(exp, n_train=paper.n_train)
 
 
-def knob_experiments(base=None, paper=None) -> tuple:
-    """The reduced MLP, each knob alone set to the paper's value, and the paper's protocol; every one
-    measured with the base's sampler (checkpoints, samples, Heun steps)."""
-    from verify.nets import report as RN
-    from verify.nets.seeds import paper_mlp
-
-    base = base or next(e for e in RN.EXPERIMENTS if e.net == "mlp")
-    paper = paper or paper_mlp()
+def knob_experiments(base, paper) -> tuple:
+    """From the reduced experiment `base` towards `paper` (verify.nets.report.Experiment's): base, each knob
+    alone set to the paper's value, and the paper's protocol; every one measured with the base's sampler
+    (checkpoints, samples, Heun steps)."""
     out = [replace(base, name=f"{base.name}-reduced")]
     out += [replace(_set(base, k, paper), name=f"{base.name}-{k.replace(' ', '-')}") for k in KNOBS]
     out.append(replace(paper, name=f"{base.name}-paper", checkpoints=base.checkpoints, n_samples=base.n_samples,

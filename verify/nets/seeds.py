@@ -1,10 +1,11 @@
 """The nonlinear verdict over seeds on the paper's protocol (`specbias report --preset nonlinear-paper`).
 
 The MLP verdict against the paper (Wang & Pehlevan, arXiv 2503.03206, §5: the Gaussian-MLP experiment,
-α "≈ 1", "follows") is stated only from the paper's training protocol (PROTOCOLS §1, §4: MLP-UNet width
+α "≈ 1", "follows") is stated only from the paper's training protocol (protocols.md §1, §4: MLP-UNet width
 256, 4 residual blocks, no mapping network, Fourier scale 1; EDM, Adam lr 1e-4, batch 1024, 5000 steps; a
 finite training set of 10 000 draws) over ≥ 3 seeds (data draw, initialisation, minibatches, latents all
-follow the seed). Per seed: the classification and α per criterion and direction (verify.nets.analysis);
+follow the seed; the experiment: verify.nets.report.paper_mlp). Per seed: the classification and α per
+criterion and direction (verify.nets.analysis);
 across seeds: mean α with the seed-to-seed t-interval (mean ± t_{n−1} sd/√n). "Contradicts the paper"
 is said only when every one of ≥ 3 seeds disagrees with the paper's verdict; otherwise the report gives
 the per-seed verdicts as they are.
@@ -21,17 +22,6 @@ from verify.report import document as doc
 SEEDS = 3  # seeds of the paper-protocol preset
 MIN_SEEDS = 3  # fewest seeds from which a contradiction of the paper is stated
 CONFIDENCE = 0.95
-
-
-def paper_mlp():
-    """The paper's Gaussian-MLP protocol at d = 64 (PROTOCOLS §4; d = 64 as the issue allows, d = 128 is
-    the paper's), measured with the preset's sampler (2000 CRN samples × 40 Heun steps, 40 checkpoints)."""
-    from verify.nets.report import Experiment
-
-    return Experiment("mlp-gaussian-d64-paper", "mlp", "lognormal", 64, "follows",
-                      {"width": 256, "depth": 4, "mapping": False, "fourier_scale": 1.0},
-                      {"lr": 1e-4, "batch": 1024}, steps=5000, checkpoints=40, n_samples=2000,
-                      protocol="paper", n_train=10_000)
 
 
 def seed_interval(values, confidence: float = CONFIDENCE) -> dict:
