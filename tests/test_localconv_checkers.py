@@ -156,3 +156,11 @@ def test_report_states_the_mechanism_on_every_study_set(quick_report, camera):
     ds, m = camera
     row = next(r for r in table if r["dataset"] == "camera 8×8")
     assert abs(row["S_full"] - _full_width_S(ds, m.target)) < 1e-6
+
+
+def test_shared_linear_reference_equals_a_fresh_one_and_is_not_aliased():
+    target = np.geomspace(1e-2, 1e2, 9)
+    a = D.linear_reference(target, ("geometric",), Q)
+    a["geometric"][:] = 0.0  # a caller's edit must not reach the next caller
+    b = D.linear_reference(target, ("geometric",), Q)
+    assert np.array_equal(b["geometric"], theory.emergence_time("linear", target, criterion="geometric", Q=Q))

@@ -74,17 +74,12 @@ def reach(ds, P: int) -> float:
     return float(np.sum(k[:, outside] ** 2) / np.sum(k**2))
 
 
-#: bisections of each crossing in the survey: ln τ* to within 0.115 · 2^−24 ≈ 7e−9 (S to ~1e−8), at
-#: under half the cost of float64 resolution (56)
-BISECTIONS = 24
-
-
 def simultaneity_along(name: str, ds, m, P: int = 3, Q: float = 0.1, weights=None) -> float:
     """S of a closed-form architecture along the basis `m` (geometric criterion): the departure flag's
     index without its fits and target check (cheap). `weights`: L.weights(arch, ds, m) if known."""
     arch = theory.get(name)
     modes, w = L.weights(arch, ds, m) if weights is None else weights
-    ts = emergence_along(arch, modes, w, m.target, criterion="geometric", Q=Q, bisections=BISECTIONS,
+    ts = emergence_along(arch, modes, w, m.target, criterion="geometric", Q=Q, bisections=L.BISECTIONS,
                          **L.params(arch, ds, P))
     return simultaneity(m.target, ts, float(arch.initial_variance(Q)))
 
