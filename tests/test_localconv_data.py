@@ -110,3 +110,11 @@ def test_one_shared_gain_is_one_trajectory_crossed_at_different_thresholds(name)
     assert f.simultaneity < SIMULTANEOUS
     if name.startswith("stationary"):
         assert abs(L.compression(ds) - 1.0) < 1e-6
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [n for n in image_sets.available() if n.endswith("8×8")])
+def test_locality_without_sharing_is_not_simultaneous_on_natural_crops(name):
+    """The locally connected control (exact propagator) on the 8 × 8 natural crops: S > ½."""
+    ds = image_sets.load(name)
+    assert L.flag("local2d", ds, L.measurement(ds, "pcs"), 3, name).simultaneity > SIMULTANEOUS
