@@ -1,4 +1,4 @@
-"""Natural-image data sets for the local-convolution study (verify.localconv, verify.mechanism):
+"""Natural-image data sets for the local-convolution study (verify.localconv.analysis, verify.localconv.mechanism):
 non-overlapping P × P crops of photographs and textures that ship inside scikit-image — nothing is
 downloaded (numerics.data._bundled refuses any image that is not in the package).
 

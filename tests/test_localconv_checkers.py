@@ -2,7 +2,7 @@
 §6): S computed as |α| instead of the spread of ln τ*; a PC given another PC's Fourier weights;
 `compression()` not computed from the data; "full width" computed with a local kernel. Every known
 answer is an independent computation (dense DFT matrix, explicit shifts, scalar root finding) or a
-law of THEORY (§2.5: the full-width circulant is diagonal in Fourier modes, τ* ∝ 1/λ there)."""
+law of theory.md §2.5 (the full-width circulant is diagonal in Fourier modes, τ* ∝ 1/λ there)."""
 import json
 
 import numpy as np
@@ -13,8 +13,8 @@ from scipy.stats import spearmanr
 import theory
 from numerics import data, image_sets
 from verify import departure as D
-from verify import localconv as L
-from verify import mechanism as M
+from verify.localconv import analysis as L
+from verify.localconv import mechanism as M
 
 Q = 0.1
 V0 = float(theory.get("linear").initial_variance(Q))
@@ -77,7 +77,7 @@ def test_each_pc_gets_its_own_fourier_weights(name):
 @pytest.mark.parametrize("name, P", [("circulant", 0), ("conv2d", 3)])
 def test_tau_star_falls_with_lambda_on_stationary_images(name, P):
     """Stationary data: the PCs are Fourier modes, each shift-invariant model's eigenmodes, so τ* falls
-    with λ along the PCs with exponent ≈ 1 (THEORY §2.5; exactly the inverse law at full width)."""
+    with λ along the PCs with exponent ≈ 1 (theory.md §2.5; exactly the inverse law at full width)."""
     ds = data.stationary2d(8, beta=2.0)
     f = L.flag(name, ds, L.measurement(ds, "pcs"), max(P, 1), "stationary")
     ts, fit = f.tau_star["geometric"], f.fits["geometric"]["increasing"]
@@ -102,7 +102,7 @@ def test_compression_is_computed_from_the_data(name, expect):
 # ---- full width is the data's circulant, distinct from a local kernel ------------------------------
 def _full_width(ds, tau):
     """λ̃ along the PCs (T, m) of the full-width circulant, independently: every Fourier mode f is a
-    one-layer linear model on Σ̃_f at rate HW·η (THEORY §2.5), mixed with the dense weights |F*u|²."""
+    one-layer linear model on Σ̃_f at rate HW·η (theory.md §2.5), mixed with the dense weights |F*u|²."""
     _, H, W = ds.shape
     spec, w = _dense_fourier(ds)
     lt = theory.get("linear").generated_variance(spec[None, :], np.asarray(tau)[:, None], Q=Q, eta=H * W)
@@ -138,7 +138,7 @@ def test_full_width_is_the_circulant_of_the_data_not_a_local_kernel(camera):
 
 def test_report_full_width_rows_follow_the_inverse_law_along_fourier_modes(quick_report):
     """The report's departure table: the full-width circulant along real Fourier modes of digits is the
-    inverse law (its eigenmodes, THEORY §2.5); a 3 × 3 kernel there gives α ≈ 0.8."""
+    inverse law (its eigenmodes, theory.md §2.5); a 3 × 3 kernel there gives α ≈ 0.8."""
     _, folder = quick_report
     tables = json.loads((folder / "report.json").read_text())["local_convolution"]
     rows = [f for f in tables["flags"] if f["model"] == "circulant (full width)" and f["basis"] == "fourier"]

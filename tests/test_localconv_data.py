@@ -1,4 +1,4 @@
-"""The local-convolution mechanism stated by the data (verify.mechanism): on digits, natural-image crops
+"""The local-convolution mechanism stated by the data (verify.localconv.mechanism): on digits, natural-image crops
 (numerics.image_sets) and random covariances, which measured property of the data predicts
 near-simultaneous emergence under weight sharing alone, when the kernel size matters, and P = 1 on its
 own. Known answers come from independent computations (dense shift-averaging, scalar root finding)."""
@@ -10,8 +10,8 @@ from scipy.optimize import brentq
 
 import theory
 from numerics import data, image_sets
-from verify import localconv as L
-from verify import mechanism as M
+from verify.localconv import analysis as L
+from verify.localconv import mechanism as M
 from verify.departure import SIMULTANEOUS
 
 Q = 0.1
