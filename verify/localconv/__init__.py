@@ -1,2 +1,3 @@
-"""The local-convolution study (registry architectures conv2d, local2d): the mechanism (analysis) and its
-report section (report, figures)."""
+"""The local-convolution study (registry architectures conv2d, local2d): the models and bases (analysis),
+the mechanism stated by the data across data sets (mechanism), and the report section (report,
+mechanism_report, figures)."""
