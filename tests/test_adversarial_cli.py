@@ -206,7 +206,7 @@ def test_spiked_fixation_measure_reports_clamps_as_bounds(capsys):
     assert out["heun_status"] == ["clamp", "measured", "measured"]
     assert out["heun_counts"] == {"measured": 2, "clamp": 1, "unresolved": 0}
     assert out["s2_fix_heun"][0] is None and out["heun_bound"][0] == pytest.approx(6400)
-    # THEORY §5.3: measured/predicted 0.998–1.000 with 256 Heun steps, on the resolved modes only
+    # docs/theory.md §5.3: measured/predicted 0.998–1.000 with 256 Heun steps, on the resolved modes only
     assert 0.998 <= out["heun_over_theory_median"] <= 1.0005
     assert main(["spiked", "fixation", "--lam", "20000", "1", "--measure"]) == 0
     text = capsys.readouterr().out

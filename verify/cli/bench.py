@@ -63,10 +63,11 @@ def bench_theory(n_modes: int = 1000, n_times: int = 1000, n_quad: int = 40) -> 
 THREADS_PER_CORE = 4
 GRID_COPIES = 8  # float64 arrays of modes × times alive at once in a closed form (a lower bound)
 DEFAULTS = {"modes": 1000, "times": 1000, "device": "auto", "steps": None, "checkpoints": None, "samples": None,
-            "d": None, "threads": None, "out": None, "peak_size": None, "until_emerged": False}
+            "d": None, "threads": None, "out": None, "peak_size": None, "until_emerged": False,
+            "autocast": None}
 OWN = {"theory": ("modes", "times"), "numerics": ("device",),
        "nonlinear": ("device", "steps", "checkpoints", "samples", "d", "threads", "out", "peak_size",
-                     "until_emerged")}
+                     "until_emerged", "autocast")}
 #: the fewest modes every architecture takes: a coupled one's mirrored spectrum of 2·3 − 1 = 5 modes
 #: holds patch_conv's default kernel (K = 5); --modes 1 failed inside patch_conv, not naming --modes
 MIN_MODES = 3
@@ -134,7 +135,11 @@ def nonlinear_result(run, criterion: str = "geometric") -> dict:
         d = f.as_dict()
         d.update(ci_width=d["ci"][1] - d["ci"][0], ci_fit_width=d["ci_fit"][1] - d["ci_fit"][0])
         fits[name] = d
-    return {"criterion": criterion, "table": table, "fits": fits, "censored": counts}
+    from verify.nets.conventions import ladder_run
+
+    ladder = ladder_run(run, criterion)
+    return {"criterion": criterion, "table": table, "fits": fits, "censored": counts,
+            "ladder": ladder.to_dict("records")}
 
 
 def cmd_bench_nonlinear(opts: dict, as_json: bool) -> int:
@@ -146,7 +151,7 @@ def cmd_bench_nonlinear(opts: dict, as_json: bool) -> int:
     requested = kw.get("checkpoints", WORKLOAD["checkpoints"])
     stop = (lambda r: NL.all_emerged(r, ("geometric",))) if opts["until_emerged"] else None
     row, run = bench(device=opts["device"], threads=opts["threads"], peak_n=opts["peak_size"] or PEAK_N,
-                     stop=stop, **kw)
+                     stop=stop, autocast=opts["autocast"], **kw)
     t0 = time.perf_counter()
     row["result"] = nonlinear_result(run)
     row["checkpoints_requested"], row["flags"] = requested, peak_flags(row)
@@ -162,7 +167,7 @@ def cmd_bench_nonlinear(opts: dict, as_json: bool) -> int:
     print(f"nonlinear benchmark: MLP width {w['width']} x {w['depth']} blocks, EDM, d = {w['d']}, {w['steps']} steps, "
           f"{row['checkpoints']} checkpoints x {w['samples']} samples x {w['heun_steps']} Heun steps, "
           f"{row['device']}, {row['threads']} thread(s), load {row['load_before'][0]:.2f} -> "
-          f"{row['load_after'][0]:.2f}")
+          f"{row['load_after'][0]:.2f}" + (f", {row['autocast']} autocast in training" if row["autocast"] else ""))
     if row["stopped"]:
         print(f"  stopped after {row['steps_trained']} of {w['steps']} steps: {row['stopped']} (τ* table and "
               "exponents as the full run's; the converged variances are not measured)")
@@ -185,6 +190,10 @@ def cmd_bench_nonlinear(opts: dict, as_json: bool) -> int:
         print(f"  {name:>10} modes ({row['result']['criterion']}): alpha = {f['alpha']:.3f}, "
               f"95% CI [{f['ci'][0]:.3f}, {f['ci'][1]:.3f}] (width {f['ci_width']:.3f}; regression only "
               f"{f['ci_fit_width']:.3f}), N = {f['n']}, R2 = {f['r2']:.2f}")
+    print("  convention ladder (verify.nets.conventions; alpha [95% CI], N, shift from the authors'):")
+    for r in row["result"]["ladder"]:
+        print(f"    {r['conventions']:<36} {r['direction']:>10}: {r['alpha']:.3f} [{r['ci_lo']:.3f}, "
+              f"{r['ci_hi']:.3f}], N = {r['n']}, {r['shift']:+.3f}")
     return 0
 
 
@@ -212,5 +221,8 @@ def add_parsers(sub) -> None:
                    help="nonlinear only: stop training at the first checkpoint where every mode has emerged "
                         "(geometric criterion, point estimate and every bootstrap replicate); the τ* table and "
                         "exponents are then those of the full run")
+    p.add_argument("--autocast", choices=("bf16", "fp16"), default=None,
+                   help="nonlinear only: mixed-precision training (bf16 on the CPU; fp16 needs a GPU); the "
+                        "measurement stays float32")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_bench)

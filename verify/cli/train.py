@@ -17,23 +17,19 @@ from verify.cli import argtypes as T
 from verify.cli.argtypes import parse_params
 from verify.cli.train_nets import (
     AFFINE_ONLY,
+    FIXED_D,
     NETWORK_ONLY,
     add_network_args,
     check_kind_options,
     cmd_train_network,
 )
-from verify.setups import data_kind
+from verify import setups
 
 DATA = datasets.SPECTRA + ("stationary", "stationary2d", "modulated") + datasets.REAL
-#: the fixed dimension of each real data set (patches: d = P², any square)
-FIXED_D = {"digits": 64, "lfw": 625}
+#: FIXED_D (verify.cli.train_nets): the fixed dimension of each real data set (patches: d = P², any square)
 BETA_SPECTRA = ("powerlaw", "stationary", "modulated")
 DEFAULTS = {"d": 32, "checkpoints": 33, "sigma0": 0.002, "sigmaT": 80.0, "step_fraction": 0.02,
             "optimizer": "gd", "dtype": "float64"}  # networks (--model): verify.cli.train_nets
-
-
-#: the default --spectrum per kind of data (verify.setups.data_kind)
-DEFAULT_SPECTRUM = {"eigen": "lognormal", "fourier": "stationary", "fourier2d": "stationary2d"}
 
 
 def _image(arch) -> bool:
@@ -42,7 +38,7 @@ def _image(arch) -> bool:
 
 def _spectrum(arch, args) -> str:
     """--spectrum, or the default: lognormal; stationary signals (images for 2-D models) for convolutions."""
-    return args.spectrum or DEFAULT_SPECTRUM.get(data_kind(arch), "lognormal")
+    return args.spectrum or setups.default_spectrum(arch)
 
 
 def check_options_apply(arch, args) -> None:
@@ -75,10 +71,10 @@ def _value(args, name):
 
 
 def build_data(arch, args):
-    """The data set named by --spectrum (default: lognormal, or stationary for Fourier-basis models)."""
+    """The data set named by --spectrum, or the architecture's default (verify.setups.default_data)."""
     kind = _spectrum(arch, args)
     d = args.d if args.d is not None else 64 if _image(arch) else DEFAULTS["d"]  # 2-D: 8 × 8 images
-    return datasets.load(kind, FIXED_D.get(kind, d), beta=args.beta, seed=args.seed)
+    return setups.default_data(arch, FIXED_D.get(kind, d), seed=args.seed, beta=args.beta, spectrum=args.spectrum)
 
 
 def _grid(arch, args) -> dict:

@@ -18,6 +18,9 @@ AFFINE_ONLY = ("arch", "mode", "init", "scale", "Q", "eta", "param", "model_para
                "sigmaT", "h", "step_fraction", "tau_max", "keep_weights", "force")
 NETWORK_ONLY = ("protocol", "precond", "weight", "width", "depth", "kernel", "channels", "samples",
                 "heun_steps", "bootstrap", "final_denoise", "n_train", "fourier")
+#: the fixed dimension of each real data set (patches: d = P², any square); train ARCH and --model both refuse
+#: another --d for them
+FIXED_D = {"digits": 64, "lfw": 625}
 #: ranges of the network sizes (memory is estimated after, numerics.budget.network_bytes)
 MAX_WIDTH, MAX_DEPTH, MAX_KERNEL = 2**20, 1000, 1025
 
@@ -54,8 +57,6 @@ def network_options(args) -> dict:
 def network_data(args):
     """--spectrum (default lognormal) at --d, optionally as a finite set of --n-train Gaussian draws."""
     from numerics.nets.train import finite_set
-
-    from .train import FIXED_D
 
     kind = args.spectrum or "lognormal"
     if kind in FIXED_D and args.d is not None and args.d != FIXED_D[kind]:  # as the affine path refuses it

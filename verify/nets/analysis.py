@@ -17,6 +17,8 @@
   set, its empirical covariance) generates through the same sampler (`sampler_bias`).
   The network's clock is steps × lr; under Adam (EDM protocol) it is not the theory's ητ, so a
   "different constant" is expected there and the time-scale factor is reported with its CI.
+- The same run under the first paper's authors' conventions: verify.nets.conventions.emergence(run,
+  conventions="authors"), with the ladder between the two.
 """
 from __future__ import annotations
 
@@ -111,6 +113,27 @@ def all_emerged(run, criteria=("geometric",), basis: str = "eigen") -> str | Non
     steps = run.arrays["steps"]
     return (f"every mode has emerged ({', '.join(criteria)}; the point estimate and all {boot.shape[1]} "
             f"bootstrap replicates) by step {int(steps[-1])}")
+
+
+def within_ci(ref: dict, other: dict) -> dict:
+    """Does `other` (one criterion's entry of `emergence`, e.g. a mixed-precision run) agree with `ref`
+    (the float32 run) within ref's CIs? τ*: every mode where either is finite lies inside ref's bootstrap
+    95% interval of τ* (NaN in both counts as agreement); α per direction: inside ref's combined CI.
+    Returns {"ok", "tau_outside": indices, "alpha": {direction: (ref α, other α, ref CI, inside)}}."""
+    q = (1 - CONFIDENCE) / 2
+    boot = np.asarray(ref["tau_star_boot"], float)
+    boot = np.where(np.isfinite(boot), boot, np.inf)  # a replicate that never crosses: later than any τ
+    lo, hi = np.quantile(boot, q, axis=0, method="lower"), np.quantile(boot, 1 - q, axis=0, method="higher")
+    t_ref, t = np.asarray(ref["tau_star"], float), np.asarray(other["tau_star"], float)
+    both_nan = np.isnan(t_ref) & np.isnan(t)
+    inside = both_nan | (np.isfinite(t) & (t >= np.minimum(lo, t_ref)) & (t <= np.maximum(hi, t_ref)))
+    alpha = {}
+    for d, f in ref["fits"].items():
+        g = other["fits"][d]
+        ok = (np.isnan(f.alpha) and np.isnan(g.alpha)) or bool(f.ci[0] <= g.alpha <= f.ci[1])
+        alpha[d] = (float(f.alpha), float(g.alpha), tuple(f.ci), ok)
+    return {"ok": bool(inside.all() and all(a[3] for a in alpha.values())),
+            "tau_outside": np.nonzero(~inside)[0].tolist(), "alpha": alpha}
 
 
 def q_effective(v0, sigma0: float = 0.002, sigmaT: float = 80.0) -> float:

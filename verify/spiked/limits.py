@@ -24,10 +24,10 @@ KL_COPIES = 3
 #: float64 arrays of s² × draws × spikes: overlap², top eigenvalue, two MSEs (and their means' temporaries)
 RESULT_COPIES = 6
 #: a Heun crossing is resolved when its bracketing levels differ by at most this factor in σ²
-#: (ln 2 in ln σ²: the interpolated level is then off by less than a factor √2 in the worst case; THEORY
+#: (ln 2 in ln σ²: the interpolated level is then off by less than a factor √2 in the worst case; docs/theory.md
 #: §5.3's 0.998–1.000 was measured at 256 steps, where the brackets are ≤ 1.21)
 RESOLUTION = 2.0
-SIGMA_T = 80.0  # the top of the EDM sampling grid (THEORY §6), where --measure starts
+SIGMA_T = 80.0  # the top of the EDM sampling grid (docs/theory.md §6), where --measure starts
 
 
 def check_chains(lam, Ts) -> None:
@@ -41,7 +41,7 @@ def check_kl(d: int) -> None:
 
 
 def check_simulate(lam, d: int, n: int, M, s2=(), draws: int = 16) -> None:
-    """The comparison's size range (THEORY §5.2 tabulates tolerances from min(d, nM) = 200), the
+    """The comparison's size range (docs/theory.md §5.2 tabulates tolerances from min(d, nM) = 200), the
     separated-spike law (equal or nearly equal spikes mix their sample eigenvectors) and the memory of the
     per-draw results (4 quantities × s² × draws × spikes; one chunk of training sets is checked by
     numerics.spiked.simulate.monte_carlo)."""
@@ -51,7 +51,7 @@ def check_simulate(lam, d: int, n: int, M, s2=(), draws: int = 16) -> None:
     m = size(d, n, M)
     if m < TABULATED_D[0]:
         raise SpecbiasError(f"spiked simulate compares with the limits only for min(d, nM) >= {TABULATED_D[0]} "
-                            f"(THEORY §5.2 states no finite-size tolerance below); got min(d, nM) = {m:,}: "
+                            f"(docs/theory.md §5.2 states no finite-size tolerance below); got min(d, nM) = {m:,}: "
                             "use larger --d/--n (or --M)")
     lam = np.sort(np.asarray(lam, float))[::-1]
     if lam.size >= 2:
@@ -59,7 +59,7 @@ def check_simulate(lam, d: int, n: int, M, s2=(), draws: int = 16) -> None:
         i = int(np.argmin(gap))
         if gap[i] < 1 / math.sqrt(m):
             raise SpecbiasError(f"--lam {lam[i]:g} and {lam[i + 1]:g} are not separated spikes at min(d, nM) = "
-                                f"{m:,} (relative gap {gap[i]:.3g} < 1/√{m}): the rank-k law of THEORY §5.2 is "
+                                f"{m:,} (relative gap {gap[i]:.3g} < 1/√{m}): the rank-k law of docs/theory.md §5.2 is "
                                 "for separated spikes; equal spikes share a sample eigenspace and the per-spike "
                                 "overlap is not defined. Give distinct spikes or one spike")
 
@@ -68,7 +68,7 @@ def fixation_sigma0(sigma0: float) -> float:
     """σ_0 with a finite σ_0² below the grid's top σ_T = 80 (1e200 overflowed in σ_0²)."""
     if not (math.isfinite(sigma0) and sigma0 < SIGMA_T):
         raise SpecbiasError(f"--sigma0 must be below the sampling grid's top σ_T = {SIGMA_T:g} (got {sigma0:g}): "
-                            "σ_0 is the END of sampling, THEORY §6 uses 0.002")
+                            "σ_0 is the END of sampling, docs/theory.md §6 uses 0.002")
     return sigma0
 
 
