@@ -59,21 +59,44 @@ def _scan_options(arch, tau_range, grid) -> tuple:
     return tau_range, V.count("grid", grid, lo=2, hi=100_000)
 
 
+#: elements of the (times, spectrum) grid a coupled architecture without `times_per_mode` evaluates
+#: at once while the search reads each mode off at its own times (memory ≈ a few × 8 B × this)
+READ_OFF_CHUNK = 1 << 22
+
+
 def _log_var_rows(arch, lam_rows, q_rows, tau_rows, eta, sigma0, sigmaT, params) -> np.ndarray:
     """ln λ̃ for rows of modes, mode j of row r at each time tau_rows[r, j, t] → (rows, n, times).
 
-    Uncoupled modes are evaluated elementwise; a coupled architecture sees each row's whole
-    spectrum at all n·times requested times in one call, and mode j is read off at its own times."""
+    Uncoupled modes are evaluated elementwise; a coupled architecture sees each row's whole spectrum,
+    with every mode at its own times in one call (`times_per_mode`: memory linear in n·times) or,
+    otherwise, at all n·times requested times, mode j read off at its own times (`_read_off`)."""
     if not arch.coupled:
         return arch.log_generated_variance(lam_rows[..., None], tau_rows, q_rows[..., None], eta,
                                            sigma0, sigmaT, **params)
+    if not arch.times_per_mode:
+        return _read_off(arch, lam_rows, q_rows, tau_rows, eta, sigma0, sigmaT, params)
+    out = np.empty(tau_rows.shape)
+    for r in range(tau_rows.shape[0]):  # tau_rows[r].T: (times, n), element [t, j] the time of mode j
+        out[r] = arch.log_generated_variance(lam_rows[r][None, :], tau_rows[r].T, q_rows[r][None, :], eta,
+                                             sigma0, sigmaT, **params).T
+    return out
+
+
+def _read_off(arch, lam_rows, q_rows, tau_rows, eta, sigma0, sigmaT, params, chunk=None) -> np.ndarray:
+    """`_log_var_rows` for a coupled architecture whose τ is one time for the whole spectrum: each
+    row's spectrum at the n·times requested times, at most `chunk` (default READ_OFF_CHUNK) grid
+    elements per call, and mode j read off at its own times. Memory ≈ chunk, time ∝ n²·times."""
     rows, n, T = tau_rows.shape
+    per_call = max(1, (chunk or READ_OFF_CHUNK) // n)
     out = np.empty(tau_rows.shape)
     mode = np.repeat(np.arange(n), T)
     for r in range(rows):
-        full = arch.log_generated_variance(lam_rows[r][None, :], tau_rows[r].reshape(-1, 1),
-                                           q_rows[r][None, :], eta, sigma0, sigmaT, **params)
-        out[r] = full[np.arange(n * T), mode].reshape(n, T)
+        times, flat = tau_rows[r].reshape(-1, 1), out[r].reshape(-1)
+        for a in range(0, n * T, per_call):
+            b = min(a + per_call, n * T)
+            full = arch.log_generated_variance(lam_rows[r][None, :], times[a:b], q_rows[r][None, :], eta,
+                                               sigma0, sigmaT, **params)
+            flat[a:b] = full[np.arange(b - a), mode[a:b]]
     return out
 
 
