@@ -55,12 +55,18 @@ def fourier_weights(U, shape) -> np.ndarray:
 
 def along(lam_tilde, weights) -> np.ndarray:
     """Σ_f weights[f, m] λ̃_f for λ̃ (…, n_f): the variance along each basis vector (…, m)."""
-    return np.asarray(lam_tilde, float) @ np.asarray(weights, float)
+    lam_tilde = V.as_array("generated variances (lam_tilde)", lam_tilde, nonneg=True)
+    weights = V.as_array("basis weights", weights, nonneg=True)
+    if weights.ndim != 2:
+        raise SpecbiasError(f"basis weights must be (n_modes, m), got shape {weights.shape}")
+    V.contractible("lam_tilde", lam_tilde, "weights", weights, what="one variance per row of the weights")
+    return lam_tilde @ weights
 
 
 def eigen_weights(U, U_data) -> np.ndarray:
     """(u·u_k)² (n_k, m): weights of the data eigenmodes in each column of U."""
     U, U_data = check_orthonormal(U), check_orthonormal(U_data, "data eigenvectors")
+    V.contractible("data eigenvectors", U_data, "basis (U)", U, 0, 0, "vectors of one dimension d")
     return (U_data.T @ U) ** 2
 
 

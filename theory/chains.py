@@ -93,7 +93,10 @@ def log_r2_asymptotic(lam, S2, T, order: int = 1) -> np.ndarray:
 
 
 def log_r2_reference(lam: float, S2: float, T: int, dps: int = 40) -> float:
-    """mpmath reference: log G = T log(T/x) + lnΓ(T/x + 1) − lnΓ(T/x + T + 1) at `dps` digits."""
+    """mpmath reference: log G = T log(T/x) + lnΓ(T/x + 1) − lnΓ(T/x + T + 1) at `dps` digits
+    (scalars: λ > 0, S² > 0, T ≥ 1)."""
+    lam = V.positive("variance (lam)", lam)
+    S2, T, dps = _S2(S2), _steps(T), V.dps(dps)
     with mp.workdps(dps):
         x = mp.mpf(S2) / mp.mpf(lam)
         y = mp.mpf(T) / x
@@ -133,9 +136,8 @@ def fixation_noise(mu, r: float = FIX_FRACTION, s2_min: float = 0.002**2) -> np.
     """s_k²(r) = (μ_k + s_min²)/r² − μ_k: the noise variance at which x̂_{0,k} reaches the fraction r of its
     final value (THEORY §5.3)."""
     mu = V.as_array("eigenvalues (mu)", mu, nonneg=True)
-    if not 0 < r < 1:
-        raise SpecbiasError(f"fixation fraction r must lie in (0, 1) (got {r!r})")
-    s2_min = float(V.as_array("final noise variance (s2_min)", s2_min, nonneg=True).reshape(()))
+    r = V.scalar("fixation fraction r", r, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+    s2_min = V.nonneg("final noise variance (s2_min)", s2_min)
     return (mu + s2_min) / r**2 - mu
 
 

@@ -143,11 +143,19 @@ def first_passage(g, shape, tau_range=(1e-8, 1e12), grid: int = 400) -> np.ndarr
 
 def emergence_from_checkpoints(tau, lam_tilde, v0, lam, criterion: str = "geometric") -> np.ndarray:
     """τ* from sampled checkpoints (last axis of `lam_tilde` ↔ increasing `tau` > 0), by log–log
-    interpolation between the two checkpoints that bracket the first crossing; NaN if none."""
-    tau = V.as_array("checkpoint times", tau, positive=True)
-    lt = np.asarray(lam_tilde, dtype=float)
-    lam = np.asarray(lam, dtype=float)
-    v0 = np.broadcast_to(np.asarray(v0, dtype=float), lam.shape)
+    interpolation between the two checkpoints that bracket the first crossing; NaN if none.
+
+    τ strictly increasing and 1-D, one column of `lam_tilde` per checkpoint, variances (λ̃, v₀, λ)
+    finite and > 0, v₀ broadcasting to λ and λ to λ̃'s modes: anything else is a SpecbiasError (a
+    negative variance was read as "never crossed", decreasing τ gave a τ* outside the checkpoints)."""
+    tau = V.increasing("checkpoint times (tau)", tau)
+    lt = V.as_array("checkpoint variances (lam_tilde)", lam_tilde, positive=True)
+    lam = V.variances(lam)
+    v0 = V.broadcast_to("v0", V.as_array("initial variance (v0)", v0, positive=True), lam.shape)
+    if lt.ndim == 0 or lt.shape[-1] != tau.size:
+        raise SpecbiasError(f"lam_tilde must hold one column per checkpoint: its last axis has "
+                            f"{lt.shape[-1] if lt.ndim else 0} entries, tau has {tau.size}")
+    V.broadcast_to("lam", lam, lt.shape[:-1], "lam_tilde's modes")
     sign = np.where(v0 < lam, 1.0, -1.0)[..., None]
     log_thr = np.log(threshold(v0, lam, criterion))
     g = sign * (np.log(lt) - log_thr[..., None])

@@ -66,15 +66,35 @@ def generated_covariance(S_hat, tau, Q=0.1, eta=1.0, sigma0=0.002, sigmaT=80.0) 
 
 
 def _eigh(S):
-    S = V.as_array("covariance", S)
-    if S.ndim != 2 or S.shape[0] != S.shape[1] or not np.allclose(S, S.T, rtol=1e-10, atol=1e-12):
-        raise SpecbiasError(f"covariance must be a symmetric square matrix, got shape {S.shape}")
+    S = _eigh_input(S)
     mu, U = np.linalg.eigh(0.5 * (S + S.T))
     return np.maximum(mu, 0.0), U
 
 
+def _gaussian_pair(mean_p, cov_p, mean_q, cov_q) -> tuple:
+    """Both laws' means and covariances checked: square symmetric covariances and means of one d."""
+    cov_p, cov_q = _eigh_input(cov_p, "covariance (cov_p)"), _eigh_input(cov_q, "covariance (cov_q)")
+    mean_p, mean_q = V.as_array("mean (mean_p)", mean_p), V.as_array("mean (mean_q)", mean_q)
+    d = cov_q.shape[0]
+    if cov_p.shape[0] != d or mean_p.shape != (d,) or mean_q.shape != (d,):
+        raise SpecbiasError(f"the two Gaussians differ in dimension: mean_p{mean_p.shape}, cov_p{cov_p.shape}, "
+                            f"mean_q{mean_q.shape}, cov_q{cov_q.shape}")
+    return mean_p, cov_p, mean_q, cov_q
+
+
+def _eigh_input(S, name: str = "covariance") -> np.ndarray:
+    """A symmetric square matrix (finite, real), or one SpecbiasError naming it."""
+    S = V.as_array(name, S)
+    if S.ndim != 2 or S.shape[0] != S.shape[1] or not np.allclose(S, S.T, rtol=1e-10, atol=1e-12):
+        raise SpecbiasError(f"{name} must be a symmetric square matrix, got shape {S.shape}")
+    return S
+
+
 def gaussian_kl(mean_p, cov_p, mean_q, cov_q) -> float:
-    """KL(N(m_p, C_p) ‖ N(m_q, C_q)) for full covariances (inf if C_q is singular where C_p is not)."""
+    """KL(N(m_p, C_p) ‖ N(m_q, C_q)) for full covariances (inf if C_q is singular where C_p is not).
+
+    Means (d,) and symmetric covariances (d, d) of one dimension d, or one SpecbiasError."""
+    mean_p, cov_p, mean_q, cov_q = _gaussian_pair(mean_p, cov_p, mean_q, cov_q)
     lq, Uq = np.linalg.eigh(cov_q)
     lp = np.linalg.eigvalsh(cov_p)
     if lq.min() <= 1e-14 * max(lq.max(), 1e-300):

@@ -55,9 +55,13 @@ def available() -> list[str]:
 
 
 def get(name_or_arch):
-    """The architecture registered under `name` (an Architecture passes through)."""
+    """The architecture registered under `name` (an Architecture, or an object that names itself like
+    one, passes through; anything else is a SpecbiasError, not an AttributeError deep in the caller)."""
     if not isinstance(name_or_arch, str):
-        return name_or_arch
+        if isinstance(getattr(name_or_arch, "name", None), str) and not isinstance(name_or_arch, type):
+            return name_or_arch
+        raise SpecbiasError(f"an architecture is a registered name or a theory.Architecture, got "
+                            f"{type(name_or_arch).__name__} {name_or_arch!r:.40}")
     _load_builtins()
     try:
         return _REGISTRY[name_or_arch]

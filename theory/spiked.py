@@ -100,6 +100,13 @@ def check_noise(s2) -> np.ndarray:
     return _within("noise variance (s2)", V.as_array("noise variance (s2)", s2, nonneg=True))
 
 
+def _one(name: str, arr: np.ndarray) -> np.ndarray:
+    """One number (the scalar references take no arrays)."""
+    if arr.size != 1:
+        raise SpecbiasError(f"{name} must be a single number, got {arr.size} values")
+    return arr.reshape(())
+
+
 def _args(lam, s2, gamma):
     lam, s2, gamma = check_spikes(lam), check_noise(s2), check_gamma(gamma)
     return V.broadcast(lam=lam, s2=s2, gamma=gamma)
@@ -175,10 +182,13 @@ def plugin_gain(lam, s2, gamma) -> np.ndarray:
 
 
 def mse(h, lam, s2, alpha2) -> np.ndarray:
-    """MSE(h) = λ − 2hλα² + h²(λα² + s²) of D(y) = h û ûᵀ y on a fresh pair, given α² = ⟨û, u⟩²."""
-    h, lam, s2, alpha2 = V.broadcast(h=np.asarray(h, float), lam=check_spikes(lam), s2=check_noise(s2),
-                                     alpha2=np.asarray(alpha2, float))
-    return lam - 2 * h * lam * alpha2 + h**2 * (lam * alpha2 + s2)
+    """MSE(h) = λ − 2hλα² + h²(λα² + s²) of D(y) = h û ûᵀ y on a fresh pair, given α² = ⟨û, u⟩² ∈ [0, 1].
+
+    Evaluated as the equal sum of non-negative terms λ(1 − hα²)² + h²λα²(1 − α²) + h²s², so MSE ≥ 0
+    holds in floating point too (a squared overlap outside [0, 1] is refused: α² = 2 gave MSE < 0)."""
+    h, lam, s2, alpha2 = V.broadcast(h=V.as_array("gain (h)", h), lam=check_spikes(lam), s2=check_noise(s2),
+                                     alpha2=V.within("squared overlap (alpha2)", alpha2, 0.0, 1.0))
+    return lam * (1 - h * alpha2) ** 2 + h**2 * (lam * alpha2 * (1 - alpha2) + s2)
 
 
 def optimal_mse(lam, s2, gamma) -> np.ndarray:
@@ -248,8 +258,14 @@ def _mp_transform(z: float, gamma: float, power: int = 1) -> float:
 
 def reference(lam: float, s2: float, gamma: float) -> tuple[float, float]:
     """(μ̂, α²) from the companion Stieltjes transform m̲(z) = −(1 − γ)/z + γ m(z): the outlier solves
-    m̲(z) = −1/(1 + ℓ) above the edge, and α² = −m̲/(z m̲'); below the threshold (no root) (edge, 0)."""
-    gamma, ell = float(gamma), float(lam) / float(s2)
+    m̲(z) = −1/(1 + ℓ) above the edge, and α² = −m̲/(z m̲'); below the threshold (no root) (edge, 0).
+    Scalars: λ ≥ 0, s² > 0 (ℓ = λ/s² must be finite), γ > 0."""
+    lam = float(_one("spike strength (lam)", check_spikes(lam)))
+    s2 = float(_one("noise variance (s2)", check_noise(s2)))
+    gamma = float(_one("aspect ratio (gamma = d/n)", check_gamma(gamma)))
+    if s2 == 0:
+        raise SpecbiasError("noise variance (s2) must be > 0 for the quadrature reference (ℓ = λ/s² is infinite)")
+    ell = lam / s2
     edge = (1 + np.sqrt(gamma)) ** 2
 
     def mbar(z):

@@ -27,6 +27,7 @@ import numpy as np
 
 import theory
 from theory.emergence import ALL_CRITERIA, emergence_from_checkpoints, starts_inside
+from theory import validate as V
 from theory.fit import GRAY_ZONE, in_gray_zone
 
 from . import departure
@@ -66,7 +67,12 @@ def _combine(point, boot: np.ndarray) -> NetFit:
 
 
 def series(run, basis: str = "eigen"):
-    """(τ [J], variances [J, k], bootstrap replicates [J, B, k], λ [k]) of a network run."""
+    """(τ [J], variances [J, k], bootstrap replicates [J, B, k], λ [k]) of a network run; a basis the
+    run was not measured in is a SpecbiasError naming the ones it was."""
+    measured = sorted(k[len("var_boot_"):] for k in run.arrays if k.startswith("var_boot_"))
+    if not isinstance(basis, str) or any(f"{w}_{basis}" not in run.arrays for w in ("var", "var_boot", "lam")):
+        raise theory.SpecbiasError(f"basis must be one the run was measured in: {', '.join(measured) or 'none'} "
+                                   f"(got {basis!r})")
     return (np.asarray(run.tau, float), np.asarray(run.arrays[f"var_{basis}"], float),
             np.asarray(run.arrays[f"var_boot_{basis}"], float), np.asarray(run.arrays[f"lam_{basis}"], float))
 
@@ -120,11 +126,29 @@ def q_effective(v0, sigma0: float = 0.002, sigmaT: float = 80.0) -> float:
     return float(np.log(v / sigma0**2) / np.log(sigmaT**2 / sigma0**2))
 
 
+def _times(name: str, value) -> np.ndarray:
+    """Emergence times: 1-D (or replicates × modes), > 0 or NaN (never crossed)."""
+    arr = V.as_array(name, value, positive=True, allow_nan=True)
+    if arr.ndim == 0:
+        raise theory.SpecbiasError(f"{name} must hold one time per mode, got a single number")
+    return arr
+
+
 def time_scale(tau_star, ref, tau_boot=None, use=None) -> dict:
     """Factor c in τ*_network ≈ c·τ*_linear (geometric mean over the modes `use` where both are
     finite), its bootstrap CI, and the residual spread (standard deviation of ln(τ*_network/(c τ*_linear)))."""
-    r = np.log(np.asarray(tau_star) / np.asarray(ref))
-    ok = np.isfinite(r) & (True if use is None else np.asarray(use))
+    tau_star, ref = _times("tau_star", tau_star), _times("ref", ref)
+    V.same_shape(tau_star=tau_star, ref=ref)
+    use = None if use is None else np.asarray(use, bool)
+    if use is not None:
+        V.same_shape(tau_star=tau_star, use=use)
+    if tau_boot is not None and len(tau_boot):
+        tau_boot = _times("tau_boot", tau_boot)
+        if tau_boot.ndim != 2 or tau_boot.shape[1:] != tau_star.shape:
+            raise theory.SpecbiasError(f"tau_boot must be (replicates, {tau_star.size}) like tau_star, got "
+                                       f"shape {tau_boot.shape}")
+    r = np.log(tau_star / ref)
+    ok = np.isfinite(r) & (True if use is None else use)
     if ok.sum() < 2:
         return {"factor": np.nan, "ci": (np.nan, np.nan), "residual_sd": np.nan, "n": int(ok.sum())}
     c = float(np.mean(r[ok]))
@@ -150,7 +174,9 @@ def sampler_bias(lam, sampler: dict) -> np.ndarray:
 
     from numerics.samplers import edm_schedule, heun
 
-    lam_t = torch.as_tensor(np.asarray(lam, float), dtype=torch.float64)
+    lam = V.variances(lam)
+    V.record("sampler", sampler, ("heun_steps", "sigma0", "sigmaT", "rho"))
+    lam_t = torch.as_tensor(lam, dtype=torch.float64)
     sched = edm_schedule(int(sampler["heun_steps"]), sampler["sigma0"], sampler["sigmaT"], sampler["rho"])
     gain = heun(lambda x, s: x * lam_t / (lam_t + s**2), torch.ones(1, lam_t.numel(), dtype=torch.float64),
                 sched, bool(sampler.get("final_denoise", False)))[0]
@@ -186,6 +212,7 @@ def plateau(run, basis: str = "eigen", last: int = 5) -> dict:
     """λ̃/λ over the last `last` checkpoints per mode: mean and standard deviation (the training noise
     the bootstrap CI leaves out), and the τ span they cover."""
     tau, var, _, lam = series(run, basis)
+    last = V.count("last", last, lo=1, hi=tau.size)  # last = 0 was var[-0:], every checkpoint
     r = var[-last:] / lam
     return {"mean": r.mean(0), "sd": r.std(0, ddof=1) if r.shape[0] > 1 else np.full(lam.shape, np.nan),
             "tau": (float(tau[-last:][0]), float(tau[-1]))}
