@@ -39,10 +39,13 @@ def threshold(v0, lam, criterion: str = "geometric"):
 
 def starts_inside(v0, lam, criterion: str = "geometric") -> np.ndarray:
     """True where the crossing level is already passed at τ = 0 (only possible for "band": v₀ inside
-    the band): such a mode never gets a τ* (NaN for good), unlike a mode that has not crossed yet."""
+    the band): such a mode never gets a τ* (NaN for good), unlike a mode that has not crossed yet.
+    The band is closed, λ(1 − BAND) ≤ v₀ ≤ λ(1 + BAND), with the same products as `threshold`: a v₀
+    exactly on the near edge has reached it (|v₀/λ − 1| ≤ BAND never meets the edge in float64)."""
     if criterion != "band":
         return np.zeros(np.broadcast(v0, lam).shape, bool)
-    return np.abs(np.asarray(v0, float) / np.asarray(lam, float) - 1.0) <= BAND
+    v0, lam = np.asarray(v0, float), np.asarray(lam, float)
+    return (lam * (1.0 - BAND) <= v0) & (v0 <= lam * (1.0 + BAND))
 
 
 def _first_crossing(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
