@@ -146,11 +146,21 @@ def first_passage(g, shape, tau_range=(1e-8, 1e12), grid: int = 400) -> np.ndarr
 
 def emergence_from_checkpoints(tau, lam_tilde, v0, lam, criterion: str = "geometric") -> np.ndarray:
     """τ* from sampled checkpoints (last axis of `lam_tilde` ↔ increasing `tau` > 0), by log–log
-    interpolation between the two checkpoints that bracket the first crossing; NaN if none.
+    interpolation between the two checkpoints that bracket the first crossing; NaN if none. A mode
+    already past its threshold at the first checkpoint gets τ* = tau[0], an upper bound: see
+    `checkpoint_crossings` for which modes those are.
 
     τ strictly increasing and 1-D, one column of `lam_tilde` per checkpoint, variances (λ̃, v₀, λ)
     finite and > 0, v₀ broadcasting to λ and λ to λ̃'s modes: anything else is a SpecbiasError (a
     negative variance was read as "never crossed", decreasing τ gave a τ* outside the checkpoints)."""
+    return checkpoint_crossings(tau, lam_tilde, v0, lam, criterion)[0]
+
+
+def checkpoint_crossings(tau, lam_tilde, v0, lam, criterion: str = "geometric") -> tuple:
+    """(τ*, censored): `emergence_from_checkpoints`' τ*, and True where the crossing happened before the
+    first checkpoint (v₀ short of the threshold, tau[0] already past it). There the crossing lies in
+    (0, tau[0]] and τ* = tau[0] is an upper bound, not a measurement: fits must leave such modes out
+    (fitted as exact, a run whose modes all cross before the first checkpoint gave α ≈ 0)."""
     tau = V.increasing("checkpoint times (tau)", tau)
     lt = V.as_array("checkpoint variances (lam_tilde)", lam_tilde, positive=True)
     lam = V.variances(lam)
@@ -171,4 +181,4 @@ def emergence_from_checkpoints(tau, lam_tilde, v0, lam, criterion: str = "geomet
     t_lo = np.where(first > 0, np.log(tau[np.maximum(first - 1, 0)]), t_hi)
     frac = np.where(g_hi != g_lo, -g_lo / np.where(g_hi != g_lo, g_hi - g_lo, 1.0), 1.0)
     found = found & ~starts_inside(v0, lam, criterion)
-    return np.where(found, np.exp(t_lo + frac * (t_hi - t_lo)), np.nan)
+    return np.where(found, np.exp(t_lo + frac * (t_hi - t_lo)), np.nan), found & (first == 0)

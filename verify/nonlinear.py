@@ -26,7 +26,7 @@ from types import SimpleNamespace
 import numpy as np
 
 import theory
-from theory.emergence import ALL_CRITERIA, emergence_from_checkpoints, starts_inside
+from theory.emergence import ALL_CRITERIA, checkpoint_crossings, starts_inside
 from theory import validate as V
 from theory.fit import GRAY_ZONE, in_gray_zone
 
@@ -48,6 +48,7 @@ class NetFit:
     n: int
     a: float
     mc_replicates: int  # bootstrap replicates with a finite α
+    censored: int = 0  # modes of this direction left out: crossed before the first checkpoint (τ* ≤ τ₁)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -77,27 +78,39 @@ def series(run, basis: str = "eigen"):
             np.asarray(run.arrays[f"var_boot_{basis}"], float), np.asarray(run.arrays[f"lam_{basis}"], float))
 
 
-def _crossings(tau, var, boot, lam, crit) -> tuple[np.ndarray, np.ndarray]:
-    """τ* per mode [k] and per bootstrap replicate [B, k] from checkpoints 1.. (checkpoint 0 is v₀)."""
-    ts = emergence_from_checkpoints(tau[1:], var[1:].T, var[0], lam, crit)
-    tb = emergence_from_checkpoints(tau[1:], np.moveaxis(boot[1:], 0, -1), boot[0],
-                                    np.broadcast_to(lam, boot[0].shape), crit)
-    return ts, tb
+def _crossings(tau, var, boot, lam, crit) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """τ* per mode [k] and per bootstrap replicate [B, k] from checkpoints 1.. (checkpoint 0 is v₀),
+    and where each is censored (crossed before checkpoint 1: τ* = τ₁ is only an upper bound)."""
+    ts, cs = checkpoint_crossings(tau[1:], var[1:].T, var[0], lam, crit)
+    tb, cb = checkpoint_crossings(tau[1:], np.moveaxis(boot[1:], 0, -1), boot[0],
+                                  np.broadcast_to(lam, boot[0].shape), crit)
+    return ts, tb, cs, cb
+
+
+def _fit_measured(lam, ts, censored, v0, gray_zone) -> dict:
+    """fit_exponent on the measured crossings only: censored τ* (upper bounds) are left out."""
+    return theory.fit_exponent(lam, np.where(censored, np.nan, ts), v0, gray_zone)
 
 
 def emergence(run, basis: str = "eigen", criteria=ALL_CRITERIA, gray_zone=GRAY_ZONE) -> dict:
-    """Per criterion: τ* per mode, its bootstrap replicates, v₀, and NetFit per direction."""
+    """Per criterion: τ* per mode, its bootstrap replicates, v₀, NetFit per direction, and the censored
+    modes (crossed before the first checkpoint after τ = 0: τ* ≤ τ₁, shown as bounds, left out of every
+    fit and counted in NetFit.censored)."""
     tau, var, boot, lam = series(run, basis)
     if tau.size < 2 or tau[0] != 0:
         raise theory.SpecbiasError("a network run needs its τ = 0 checkpoint and at least one more")
     v0, v0b = var[0], boot[0]
     out = {}
     for crit in criteria:
-        ts, tb = _crossings(tau, var, boot, lam, crit)
-        point = theory.fit_exponent(lam, ts, v0, gray_zone)
-        reps = [theory.fit_exponent(lam, t, v, gray_zone) for t, v in zip(tb, v0b)]
+        ts, tb, cs, cb = _crossings(tau, var, boot, lam, crit)
+        point = _fit_measured(lam, ts, cs, v0, gray_zone)
+        reps = [_fit_measured(lam, t, c, v, gray_zone) for t, c, v in zip(tb, cb, v0b)]
         fits = {d: _combine(point[d], np.array([r[d].alpha for r in reps])) for d in point}
-        out[crit] = {"tau_star": ts, "tau_star_boot": tb, "v0": v0, "fits": fits}
+        ratio, outside = v0 / lam, ~in_gray_zone(v0, lam, gray_zone)
+        for d, sel in (("increasing", ratio < 1), ("decreasing", ratio > 1)):
+            fits[d].censored = int(np.sum(cs & sel & outside))
+        out[crit] = {"tau_star": ts, "tau_star_boot": tb, "v0": v0, "fits": fits, "censored": cs,
+                     "censored_boot": cb}
     return out
 
 
@@ -111,7 +124,7 @@ def all_emerged(run, criteria=("geometric",), basis: str = "eigen") -> str | Non
     if tau.size < 2:
         return None
     for crit in criteria:
-        ts, tb = _crossings(tau, var, boot, lam, crit)
+        ts, tb = _crossings(tau, var, boot, lam, crit)[:2]
         if (np.isnan(ts) & ~starts_inside(var[0], lam, crit)).any() or \
                 (np.isnan(tb) & ~starts_inside(boot[0], lam, crit)).any():
             return None
