@@ -37,6 +37,11 @@ def wiener_denoiser(S: np.ndarray, dtype=torch.float64, device="cpu"):
     return D
 
 
+#: the widest σ² bracket (hi/lo) around a fixation crossing that counts as resolved: at the default 256
+#: Heun steps (ρ = 7, σ 80 → 0.002) consecutive levels differ by ≤ 1.2× in σ²
+RESOLVE_FACTOR = 2.0
+
+
 @dataclass
 class Fixation:
     """Measured fixation noise variance per basis vector, with the levels and the recorded ratios."""
@@ -45,6 +50,19 @@ class Fixation:
     sigmas: np.ndarray  # [levels]
     ratio: np.ndarray  # [levels, k] RMS x̂₀ along u_k relative to the last level
     r: float
+    #: [2, k] σ² of the two levels that bracket each crossing (lo, hi): (σ_T², inf) where the ratio had
+    #: reached r at the first level already, NaN where it never does
+    bracket: np.ndarray = None
+    #: [k] True where r was reached at σ_T² already: s2_fix = σ_T² is a clamp, the level is ≥ σ_T²
+    clamped: np.ndarray = None
+
+    def resolved(self, factor: float = RESOLVE_FACTOR) -> np.ndarray:
+        """[k] True where the crossing is measured: not clamped, and its bracketing levels within
+        `factor` in σ² (too few Heun steps leave levels so far apart that the interpolated s2_fix is
+        not a measurement: 1 step brackets every mode by σ_T² and σ_0²)."""
+        lo, hi = self.bracket
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return ~self.clamped & np.isfinite(hi) & (hi / lo <= factor)
 
 
 def fixation(denoiser, U, *, r: float = CH.FIX_FRACTION, steps: int = 256, n_samples: int = 256,
@@ -64,13 +82,16 @@ def fixation(denoiser, U, *, r: float = CH.FIX_FRACTION, steps: int = 256, n_sam
         x0 = denoiser(x, float(s)) @ U
         rms.append(x0.pow(2).mean(0).sqrt())
     ratio = (torch.stack(rms) / rms[-1]).numpy()
-    return Fixation(_first_crossing(np.log(sched**2), ratio, r), sched, ratio, r)
+    s2, bracket = _first_crossing(np.log(sched**2), ratio, r)
+    return Fixation(s2, sched, ratio, r, bracket, bracket[1] == np.inf)
 
 
-def _first_crossing(log_s2: np.ndarray, ratio: np.ndarray, r: float) -> np.ndarray:
+def _first_crossing(log_s2: np.ndarray, ratio: np.ndarray, r: float) -> tuple[np.ndarray, np.ndarray]:
     """Per column, σ² at the first level (from the top) where ratio ≥ r, interpolated linearly in ln σ²
-    between the bracketing levels (NaN if never reached)."""
+    between the bracketing levels (NaN if never reached; the top level σ_T² if reached there), and the
+    bracket [2, k] (lo, hi) of level σ² around it ((σ_T², inf) at the top, NaN if never)."""
     out = np.full(ratio.shape[1], np.nan)
+    bracket = np.full((2, ratio.shape[1]), np.nan)
     for k in range(ratio.shape[1]):
         hit = np.nonzero(ratio[:, k] >= r)[0]
         if hit.size == 0:
@@ -78,11 +99,13 @@ def _first_crossing(log_s2: np.ndarray, ratio: np.ndarray, r: float) -> np.ndarr
         j = hit[0]
         if j == 0:
             out[k] = np.exp(log_s2[0])
+            bracket[:, k] = out[k], np.inf
             continue
         a, b = ratio[j - 1, k], ratio[j, k]
         w = (r - a) / (b - a)
         out[k] = np.exp(log_s2[j - 1] + w * (log_s2[j] - log_s2[j - 1]))
-    return out
+        bracket[:, k] = np.exp(log_s2[j]), np.exp(log_s2[j - 1])
+    return out, bracket
 
 
 @dataclass

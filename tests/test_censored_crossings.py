@@ -1,7 +1,8 @@
 """Crossings before the first checkpoint are upper bounds, not measurements (issue 20 item 4): they are
 flagged (theory.emergence.checkpoint_crossings), left out of the network exponent fits and counted
-(verify.nonlinear.emergence). Known answers: the exact crossing of the geometric threshold by the
-inverse-law trajectory λ̃ = λ − (λ − v₀)e^{−λτ}, solved by hand."""
+(verify.nonlinear.emergence); likewise a fixation level clamped at σ_T² or bracketed by levels too far
+apart (numerics.spiked_dynamics.fixation). Known answers: the exact crossing of the geometric threshold
+by the inverse-law trajectory λ̃ = λ − (λ − v₀)e^{−λτ}, solved by hand; THEORY §5.3's fixation level."""
 import numpy as np
 import pytest
 
@@ -51,3 +52,25 @@ def test_a_run_whose_modes_all_cross_before_the_first_checkpoint_has_no_exponent
     assert (exact < 50.0).all()
     fit = NL.emergence(run, criteria=("geometric",))["geometric"]["fits"]["increasing"]
     assert fit.n == 0 and np.isnan(fit.alpha) and fit.censored == lam.size
+
+
+def test_fixation_says_when_it_is_a_clamp_or_unresolved():
+    """`spiked fixation --measure` printed 6400 (σ_T², the top level) as the measured level of λ = 2e4
+    (theory ≈ 2e4: THEORY §5.3, s² = (μ + s_min²)/r² − μ ≈ μ) and, at 1 Heun step, 0.002 for λ = 1
+    (theory ≈ 1). The measurement now flags the first as a clamp (bracket (σ_T², ∞)) and the second as
+    unresolved (its levels are σ_T² and σ_0²), while 256 steps resolve λ = 1 within the fixation
+    tolerance."""
+    from numerics import spiked_dynamics as SD
+    from theory import chains as CH
+    from verify.tolerances import tol
+
+    lam = np.array([2e4, 1.0])
+    f = SD.fixation(SD.wiener_denoiser(np.diag(lam)), np.eye(2), n_samples=32)
+    assert f.clamped.tolist() == [True, False] and f.resolved().tolist() == [False, True]
+    assert f.s2_fix[0] == pytest.approx(80.0**2) and f.bracket[:, 0].tolist() == [pytest.approx(6400.0), np.inf]
+    assert f.s2_fix[1] == pytest.approx(CH.fixation_noise(1.0), rel=tol("fixation-heun").rel)
+    lo, hi = f.bracket[:, 1]
+    assert lo <= f.s2_fix[1] <= hi and hi / lo < 1.2
+    one = SD.fixation(SD.wiener_denoiser(np.diag(lam[1:])), np.eye(1), steps=1, n_samples=32)
+    assert not one.resolved()[0] and not one.clamped[0]
+    assert one.bracket[:, 0] == pytest.approx([0.002**2, 80.0**2])
