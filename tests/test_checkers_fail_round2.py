@@ -200,3 +200,16 @@ def test_band_is_closed_at_its_edges():
         assert not starts_inside(outward, lam, "band").any()
     assert BAND == 0.2
     assert not starts_inside(0.5 * lam, lam, "geometric").any()
+
+
+def test_without_bootstrap_replicates_the_ci_is_the_regression_ci():
+    """`--bootstrap 0`: no Monte-Carlo part, so the headline CI is the regression CI (it was NaN) and
+    mc_replicates = 0 says so; 9 finite replicates are likewise too few for a percentile interval."""
+    from theory.fit import Fit
+    from verify import nonlinear as NL
+
+    point = Fit(1.0, (0.7, 1.3), 0.99, 12, 2.0)
+    for boot in (np.array([]), np.r_[np.linspace(0, 1, 9), np.nan]):
+        got = NL._combine(point, boot)
+        assert got.ci == pytest.approx((0.7, 1.3)) and np.isnan(got.ci_mc).all()
+        assert got.mc_replicates == np.isfinite(boot).sum()

@@ -62,7 +62,9 @@ def _combine(point, boot: np.ndarray) -> NetFit:
     ok = np.isfinite(boot)
     q = (1 - CONFIDENCE) / 2
     ci_mc = tuple(float(v) for v in np.quantile(boot[ok], [q, 1 - q])) if ok.sum() >= 10 else (np.nan, np.nan)
-    half = np.hypot(_half(point.ci), _half(ci_mc))
+    # no Monte-Carlo part (bootstrap 0, or < 10 finite replicates): the regression CI alone, with
+    # mc_replicates telling it so (hypot with NaN made the headline CI NaN although the fit has one)
+    half = np.hypot(_half(point.ci), _half(ci_mc)) if np.isfinite(ci_mc[0]) else _half(point.ci)
     return NetFit(point.alpha, (point.alpha - half, point.alpha + half), tuple(point.ci), ci_mc, point.r2,
                   point.n, point.a, int(ok.sum()))
 
