@@ -21,7 +21,10 @@ import numpy as np
 import torch
 
 from theory import chains as CH
+from theory import validate as V
 from theory.errors import SpecbiasError
+
+from . import budget
 
 from .measure import edm_schedule, heun, ordered_product
 
@@ -68,9 +71,24 @@ class Fixation:
 def fixation(denoiser, U, *, r: float = CH.FIX_FRACTION, steps: int = 256, n_samples: int = 256,
              sigma0: float = 0.002, sigmaT: float = 80.0, seed: int = 0, dtype=torch.float64) -> Fixation:
     """Fixation noise σ_k² of each column u_k of U along Heun trajectories (see the module docstring)."""
-    if not 0 < r < 1:
-        raise SpecbiasError(f"fixation fraction r must lie in (0, 1) (got {r!r})")
-    U = torch.as_tensor(np.array(U, dtype=float), dtype=dtype)
+    if not callable(denoiser):
+        raise SpecbiasError(f"denoiser must be a callable D(x, sigma), got {type(denoiser).__name__}")
+    r = V.scalar("fixation fraction r", r, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+    steps, n_samples = V.count("steps", steps, hi=10**6), V.count("n_samples", n_samples, hi=10**8)
+    sigma0, sigmaT, seed = *V.sampling_range(sigma0, sigmaT), V.seed(seed)
+    if not isinstance(dtype, torch.dtype) or dtype not in (torch.float32, torch.float64):
+        raise SpecbiasError(f"dtype must be torch.float32 or torch.float64 (got {dtype!r})")
+    U = V.as_array("basis (U)", U)
+    if U.ndim != 2:
+        raise SpecbiasError(f"basis (U) must be a (d, k) matrix of column vectors, got shape {U.shape}")
+    budget.check_memory(f"fixation on {n_samples:,} samples of dimension {U.shape[0]:,}",
+                        8.0 * 4 * n_samples * U.shape[0], hint="use fewer n_samples")
+    U = torch.as_tensor(U, dtype=dtype)
+    try:  # one probe sample: a denoiser of another dimension is the caller's error, named here
+        denoiser(torch.zeros(1, U.shape[0], dtype=dtype), float(sigmaT)) @ U
+    except (RuntimeError, ValueError, TypeError, IndexError) as exc:
+        raise SpecbiasError(f"the denoiser does not map samples of dimension d = {U.shape[0]} (the rows of "
+                            f"U) to d: {' '.join(str(exc).split())[:80]}") from None
     d = U.shape[0]
     sched = edm_schedule(steps, sigma0, sigmaT)
     gen = torch.Generator().manual_seed(int(seed))

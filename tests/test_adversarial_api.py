@@ -176,7 +176,65 @@ CASES.update({  # issue 20: tracebacks and silent wrong answers of the newer API
         (lambda: _nl().plateau(_net_run(), last=0), "last"),
         (lambda: _nl().plateau(_net_run(), last=6), "last"),
     ],
+    "not a run or a record": [
+        (lambda: _nl().emergence(123), "run"),
+        (lambda: _nl().plateau({"arrays": {}}), "run"),
+        (lambda: _nl().latent_variance(123, np.eye(2)), "sampler"),
+        (lambda: _nl().latent_variance({"n_samples": 4, "heun_steps": 2, "seed": 0}, 1.0), "basis (U)"),
+        (lambda: _nl().sampler_bias(LAM, {"heun_steps": "x", "sigma0": 0.002, "sigmaT": 80.0, "rho": 7.0}), "heun_steps"),
+        (lambda: _nl().compare(_net_run(), em=1.0), "em"),
+        (lambda: _sd().fixation(123, np.eye(2)), "denoiser"),
+        (lambda: _sd().fixation(_sd().wiener_denoiser(np.eye(2)), np.eye(3)), "dimension"),
+        (lambda: _sd().fixation(_sd().wiener_denoiser(np.eye(2)), 1.0), "basis (U)"),
+    ],
+    "options given the wrong type": [
+        (lambda: _nl().emergence(_net_run(), criteria=5), "criteria"),
+        (lambda: _nl().emergence(_net_run(), criteria=["median"]), "criterion"),
+        (lambda: _nl().emergence(_net_run(), basis=np.ones((2, 3))), "basis"),
+        (lambda: _nl().q_effective(LAM, sigma0=0), "sigma0"),
+        (lambda: _nl().time_scale(np.ones(3), np.ones(3), tau_boot=1.0), "tau_boot"),
+        (lambda: _spiked().threshold_window(1.0, 4.0, width=None), "window width"),
+        (lambda: _spiked().outside_window(1.0, np.ones((2, 3)), np.ones(2)), "broadcast"),
+        (lambda: _spiked().aspect_ratio(4, 8, M=np.ones(2)), "M"),
+        (lambda: _chains().log_r2_asymptotic(1.0, 1.0, 4, order=1.5), "order"),
+        (lambda: _chains().log_r2_asymptotic(1.0, 1.0, 4, order=3), "order"),
+        (lambda: _chains().noisy_chain_variance(1.0, 1.0, 4, v_T=np.ones(2)), "v_T"),
+        (lambda: _chains().log_r2_product(1.0, 1.0, np.ones((2, 3))), "T"),
+        (lambda: _fs().expected_endpoint_kl(4, 8, centred=np.ones(2)), "centred"),
+        (lambda: _fs().expected_endpoint_kl(4, 1e308), "n (samples)"),
+        (lambda: _fs().finite_sample_kl(np.ones((5, 2)), 1.0, 1.0), "Sigma"),
+        (lambda: _basis().covariance_along(1.0, np.eye(2)), "covariance"),
+        (lambda: _basis().fourier_weights(np.eye(2), 2), "signal shape"),
+        (lambda: _basis().patch_positions((1, 4, 4), np.nan, 1), "patch size p"),
+        (lambda: _basis().patch_pcs(np.eye(16), (1, 4, 4), 2.5, 1), "patch size p"),
+        (lambda: theory.emergence.threshold(1.0, 2.0, np.ones(2)), "criterion"),
+        (lambda: theory.emergence.threshold(np.ones((2, 3)), np.ones(2)), "broadcast"),
+        (lambda: theory.emergence.starts_inside("x", 1.0, "band"), "v0"),
+        (lambda: _fit().in_gray_zone(1.0, 2.0, gray_zone=0.5), "gray_zone"),
+        (lambda: _along().emergence_along("linear", LAM, np.eye(3), LAM, Q=np.ones(2)), "Q"),
+        (lambda: _along().emergence_along("linear", LAM, np.eye(3), LAM, grid=-1), "grid"),
+        (lambda: _along().emergence_along("linear", LAM, np.eye(3), LAM, tau_range=0), "tau_range"),
+        (lambda: _nl().fitted_modes("x", LAM), "v0"),
+    ],
 })
+
+
+def _sd():
+    from numerics import spiked_dynamics
+
+    return spiked_dynamics
+
+
+def _fit():
+    from theory import fit
+
+    return fit
+
+
+def _along():
+    from theory import along
+
+    return along
 
 
 def _fs():

@@ -41,13 +41,7 @@ FIX_FRACTION = 2**-0.5
 
 
 def _steps(T) -> int:
-    try:
-        ok = float(T) == int(T) and int(T) >= 1
-    except (TypeError, ValueError, OverflowError):
-        ok = False
-    if not ok:
-        raise SpecbiasError(f"number of chain steps T must be an integer >= 1 (got {T!r})")
-    return int(T)
+    return V.count("number of chain steps T", T, lo=1)
 
 
 def _S2(S2) -> float:
@@ -87,6 +81,7 @@ def log_r2_product(lam, S2, T) -> np.ndarray:
 def log_r2_asymptotic(lam, S2, T, order: int = 1) -> np.ndarray:
     """−Tφ(x) − ½ log(1 + x) (order 1, error O(1/T)); order 2 adds x²/(12T(1 + x)) (error O(1/T³))."""
     lam, S2, T = V.variances(lam), _S2(S2), _steps(T)
+    order = V.count("order", order, lo=1, hi=2)
     x = S2 / lam
     out = -T * phi(x) - 0.5 * np.log1p(x)
     return out + x**2 / (12 * T * (1 + x)) if order >= 2 else out
@@ -119,7 +114,7 @@ def noisy_chain_variance(lam, S2, T, v_T=None) -> np.ndarray:
     """Per-mode variance of the noisy R2 chain (σ² = S²/T injected after every step, x_T ~ N(0, v_T),
     default v_T = S²): G_T² v_T + σ² Σ_{τ=1}^T Π_{t<τ} g_t², the partial products in logs."""
     lam, S2, T = V.variances(lam), _S2(S2), _steps(T)
-    v_T = S2 if v_T is None else float(V.as_array("start variance (v_T)", v_T, nonneg=True).reshape(()))
+    v_T = S2 if v_T is None else V.nonneg("start variance (v_T)", v_T)
     t = np.arange(1, T + 1, dtype=float)
     log_g = -np.log1p(np.multiply.outer(S2 / lam, t / T))  # [..., T]
     partial = np.concatenate([np.zeros(log_g.shape[:-1] + (1,)), np.cumsum(log_g, -1)[..., :-1]], -1)

@@ -22,19 +22,32 @@ BAND = 0.2  # half-width of the "band" criterion: entering λ(1 ± BAND)
 ALL_CRITERIA = CRITERIA + ("band",)
 
 
+def _criterion(criterion) -> str:
+    if not isinstance(criterion, str) or criterion not in ALL_CRITERIA:
+        raise SpecbiasError(f"unknown emergence criterion {V._short(criterion)}; valid: {', '.join(ALL_CRITERIA)}")
+    return criterion
+
+
+def _pair(v0, lam) -> tuple[np.ndarray, np.ndarray]:
+    """v₀ and λ: variances > 0 that broadcast together."""
+    v0 = V.as_array("initial variance (v0)", v0, positive=True)
+    lam = V.variances(lam)
+    V.broadcast(v0=v0, lam=lam)
+    return v0, lam
+
+
 def threshold(v0, lam, criterion: str = "geometric"):
     """The crossing level for `criterion`: between v₀ and λ (geometric, harmonic, arithmetic), or the
     near edge of the band λ(1 ± BAND) ("band": λ(1 − BAND) if v₀ < λ, else λ(1 + BAND))."""
-    v0, lam = np.asarray(v0, dtype=float), np.asarray(lam, dtype=float)
+    _criterion(criterion)
+    v0, lam = _pair(v0, lam)
     if criterion == "geometric":
         return np.sqrt(v0 * lam)
     if criterion == "harmonic":
         return 2.0 / (1.0 / v0 + 1.0 / lam)
     if criterion == "arithmetic":
         return 0.5 * (v0 + lam)
-    if criterion == "band":
-        return lam * np.where(v0 < lam, 1.0 - BAND, 1.0 + BAND)
-    raise SpecbiasError(f"unknown emergence criterion {criterion!r}; valid: {', '.join(ALL_CRITERIA)}")
+    return lam * np.where(v0 < lam, 1.0 - BAND, 1.0 + BAND)  # "band"
 
 
 def starts_inside(v0, lam, criterion: str = "geometric") -> np.ndarray:
@@ -42,9 +55,10 @@ def starts_inside(v0, lam, criterion: str = "geometric") -> np.ndarray:
     the band): such a mode never gets a τ* (NaN for good), unlike a mode that has not crossed yet.
     The band is closed, λ(1 − BAND) ≤ v₀ ≤ λ(1 + BAND), with the same products as `threshold`: a v₀
     exactly on the near edge has reached it (|v₀/λ − 1| ≤ BAND never meets the edge in float64)."""
+    _criterion(criterion)
+    v0, lam = _pair(v0, lam)
     if criterion != "band":
         return np.zeros(np.broadcast(v0, lam).shape, bool)
-    v0, lam = np.asarray(v0, float), np.asarray(lam, float)
     return (lam * (1.0 - BAND) <= v0) & (v0 <= lam * (1.0 + BAND))
 
 

@@ -34,7 +34,7 @@ ZERO_FLOOR = 1e-300
 def expected_endpoint_kl(d, n, centred: bool = True) -> dict:
     """E KL between the training-set Gaussian and the data Gaussian, both directions (see module doc)."""
     d, n = _count("d (dimension)", d), _count("n (samples)", n)
-    c = 0 if centred else 1
+    c = 0 if V.flag("centred", centred) else 1
     if n <= d - c:
         raise SpecbiasError(f"the training-set Gaussian is singular for n <= {d - c} (got n = {n}, d = {d}; "
                             f"{'centred' if centred else 'raw second moment'}): the KL is infinite")
@@ -51,7 +51,7 @@ def training_moments(X, centred: bool = True) -> tuple[np.ndarray, np.ndarray]:
     X = V.as_array("training set (X)", X)
     if X.ndim != 2:
         raise SpecbiasError(f"training set must be [n, d], got shape {X.shape}")
-    mu = X.mean(0) if centred else np.zeros(X.shape[1])
+    mu = X.mean(0) if V.flag("centred", centred) else np.zeros(X.shape[1])
     Xc = X - mu
     return mu, Xc.T @ Xc / X.shape[0]
 
@@ -111,7 +111,7 @@ def finite_sample_kl(X, Sigma, tau, mean=None, centred: bool = True, **kw) -> di
     """KL of the generated law N(μ̂, C̃(τ)) at each τ to the data law N(mean, Σ) (both directions) and
     to the training-set Gaussian N(μ̂, Ŝ) (inf where Ŝ is singular, n ≤ d); kw: Q, eta, sigma0, sigmaT."""
     mu_hat, S_hat = training_moments(X, centred)
-    Sigma = V.as_array("data covariance (Sigma)", Sigma)
+    Sigma = _eigh_input(Sigma, "data covariance (Sigma)")
     mean = np.zeros(Sigma.shape[0]) if mean is None else V.as_array("data mean", mean)
     if Sigma.shape != S_hat.shape:
         raise SpecbiasError(f"data covariance {Sigma.shape} does not match the training set's {S_hat.shape}")

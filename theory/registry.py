@@ -60,8 +60,9 @@ def get(name_or_arch):
     if not isinstance(name_or_arch, str):
         if isinstance(getattr(name_or_arch, "name", None), str) and not isinstance(name_or_arch, type):
             return name_or_arch
+        text = " ".join(repr(name_or_arch).split())[:40]
         raise SpecbiasError(f"an architecture is a registered name or a theory.Architecture, got "
-                            f"{type(name_or_arch).__name__} {name_or_arch!r:.40}")
+                            f"{type(name_or_arch).__name__} {text}")
     _load_builtins()
     try:
         return _REGISTRY[name_or_arch]

@@ -50,16 +50,14 @@ WINDOW = 0.5  # half-width of the threshold window in units of √γ (THEORY §5
 
 # ---- validation ------------------------------------------------------------------------------------
 def _count(name: str, value, allow_inf: bool = False):
-    if allow_inf and value == np.inf:
+    """An integer ≥ 1 (≤ 10¹⁵, so d/(nM) and the digamma sums stay exact), or inf where allowed."""
+    if allow_inf and isinstance(value, (int, float, np.floating)) and value == np.inf:
         return np.inf
     try:
-        ok = float(value) == int(value) and int(value) >= 1
-    except (TypeError, ValueError, OverflowError):
-        ok = False
-    if not ok:
+        return V.count(name, value, lo=1, hi=10**15)
+    except SpecbiasError:
         extra = " or inf" if allow_inf else ""
-        raise SpecbiasError(f"{name} must be an integer >= 1{extra} (got {value!r})")
-    return int(value)
+        raise SpecbiasError(f"{name} must be an integer in [1, 10^15]{extra} (got {V._short(value)})") from None
 
 
 def aspect_ratio(d, n, M=1) -> float:
@@ -129,8 +127,7 @@ def critical_noise(lam, gamma) -> np.ndarray:
 def threshold_window(lam, gamma, width: float = WINDOW) -> tuple[np.ndarray, np.ndarray]:
     """(lo, hi) in s² of the window |ℓ − √γ| < width·√γ around s_c², where finite-size effects are
     large and no finite-d tolerance is claimed."""
-    if not 0 < width < 1:
-        raise SpecbiasError(f"window width must lie in (0, 1) (got {width!r})")
+    width = V.scalar("window width", width, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
     sc2 = critical_noise(lam, gamma)
     return sc2 / (1 + width), sc2 / (1 - width)
 
@@ -138,7 +135,7 @@ def threshold_window(lam, gamma, width: float = WINDOW) -> tuple[np.ndarray, np.
 def outside_window(lam, s2, gamma, width: float = WINDOW) -> np.ndarray:
     """True where (λ, s², γ) lies outside the threshold window."""
     lo, hi = threshold_window(lam, gamma, width)
-    s2 = check_noise(s2)
+    s2, lo, hi = V.broadcast(s2=check_noise(s2), lam_and_gamma=lo, hi=hi)
     return (s2 <= lo) | (s2 >= hi)
 
 

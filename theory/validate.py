@@ -57,7 +57,8 @@ def as_array(name: str, value, *, positive: bool = False, nonneg: bool = False,
 
 
 def _short(value) -> str:
-    text = repr(value)
+    """repr on one line (an array's repr spans lines), at most 60 characters."""
+    text = " ".join(repr(value).split())
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -125,6 +126,13 @@ def seed(value, name: str = "seed") -> int:
 def dps(value, name: str = "dps") -> int:
     """mpmath decimal digits: an integer in [1, DPS_MAX] (None is handled by the caller)."""
     return count(name, value, lo=1, hi=DPS_MAX)
+
+
+def flag(name: str, value) -> bool:
+    """A yes/no option: True or False (numpy's bool too), never an array or a number."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise SpecbiasError(f"{name} must be True or False (got {_short(value)})")
+    return bool(value)
 
 
 def choice(name: str, value, options) -> str:

@@ -72,10 +72,13 @@ def _combine(point, boot: np.ndarray) -> NetFit:
 def series(run, basis: str = "eigen"):
     """(τ [J], variances [J, k], bootstrap replicates [J, B, k], λ [k]) of a network run; a basis the
     run was not measured in is a SpecbiasError naming the ones it was."""
+    if not isinstance(getattr(run, "arrays", None), dict) or not isinstance(getattr(run, "meta", None), dict):
+        raise theory.SpecbiasError(f"run must be a network run (numerics.run.Run: train_net's result or "
+                                   f"Run.load), got {type(run).__name__}")
     measured = sorted(k[len("var_boot_"):] for k in run.arrays if k.startswith("var_boot_"))
     if not isinstance(basis, str) or any(f"{w}_{basis}" not in run.arrays for w in ("var", "var_boot", "lam")):
         raise theory.SpecbiasError(f"basis must be one the run was measured in: {', '.join(measured) or 'none'} "
-                                   f"(got {basis!r})")
+                                   f"(got {V._short(basis)})")
     return (np.asarray(run.tau, float), np.asarray(run.arrays[f"var_{basis}"], float),
             np.asarray(run.arrays[f"var_boot_{basis}"], float), np.asarray(run.arrays[f"lam_{basis}"], float))
 
@@ -94,11 +97,22 @@ def _fit_measured(lam, ts, censored, v0, gray_zone) -> dict:
     return theory.fit_exponent(lam, np.where(censored, np.nan, ts), v0, gray_zone)
 
 
+def _criteria(criteria) -> tuple:
+    """A non-empty sequence of emergence criteria (a single name is one criterion)."""
+    if isinstance(criteria, str):
+        criteria = (criteria,)
+    if not isinstance(criteria, (list, tuple)) or not criteria:
+        raise theory.SpecbiasError(f"criteria must be a non-empty list of {', '.join(ALL_CRITERIA)} "
+                                   f"(got {V._short(criteria)})")
+    return tuple(V.choice("emergence criterion", c, ALL_CRITERIA) for c in criteria)
+
+
 def emergence(run, basis: str = "eigen", criteria=ALL_CRITERIA, gray_zone=GRAY_ZONE) -> dict:
     """Per criterion: τ* per mode, its bootstrap replicates, v₀, NetFit per direction, and the censored
     modes (crossed before the first checkpoint after τ = 0: τ* ≤ τ₁, shown as bounds, left out of every
     fit and counted in NetFit.censored)."""
     tau, var, boot, lam = series(run, basis)
+    criteria = _criteria(criteria)
     if tau.size < 2 or tau[0] != 0:
         raise theory.SpecbiasError("a network run needs its τ = 0 checkpoint and at least one more")
     v0, v0b = var[0], boot[0]
@@ -123,6 +137,7 @@ def all_emerged(run, criteria=("geometric",), basis: str = "eigen") -> str | Non
     after this one cannot change the τ* table, the exponents or their CIs (`emergence`); only what is
     read at the last checkpoint (the converged-variance verdict) is then not measured."""
     tau, var, boot, lam = series(run, basis)
+    criteria = _criteria(criteria)
     if tau.size < 2:
         return None
     for crit in criteria:
@@ -137,7 +152,8 @@ def all_emerged(run, criteria=("geometric",), basis: str = "eigen") -> str | Non
 
 def q_effective(v0, sigma0: float = 0.002, sigmaT: float = 80.0) -> float:
     """The Q with σ_0^{2(1−Q)} σ_T^{2Q} = median(v₀): the linear model with the network's τ = 0 variance."""
-    v = float(np.median(np.asarray(v0, float)))
+    v = float(np.median(V.as_array("initial variance (v0)", v0, positive=True)))
+    sigma0, sigmaT = V.sampling_range(sigma0, sigmaT)
     return float(np.log(v / sigma0**2) / np.log(sigmaT**2 / sigma0**2))
 
 
@@ -157,7 +173,7 @@ def time_scale(tau_star, ref, tau_boot=None, use=None) -> dict:
     use = None if use is None else np.asarray(use, bool)
     if use is not None:
         V.same_shape(tau_star=tau_star, use=use)
-    if tau_boot is not None and len(tau_boot):
+    if tau_boot is not None and np.size(tau_boot):
         tau_boot = _times("tau_boot", tau_boot)
         if tau_boot.ndim != 2 or tau_boot.shape[1:] != tau_star.shape:
             raise theory.SpecbiasError(f"tau_boot must be (replicates, {tau_star.size}) like tau_star, got "
@@ -168,7 +184,7 @@ def time_scale(tau_star, ref, tau_boot=None, use=None) -> dict:
         return {"factor": np.nan, "ci": (np.nan, np.nan), "residual_sd": np.nan, "n": int(ok.sum())}
     c = float(np.mean(r[ok]))
     ci = (np.nan, np.nan)
-    if tau_boot is not None and len(tau_boot):
+    if tau_boot is not None and np.size(tau_boot):
         rb = np.log(np.asarray(tau_boot) / np.asarray(ref)[None, :])[:, ok]
         mb = np.array([np.mean(x[np.isfinite(x)]) if np.isfinite(x).any() else np.nan for x in rb])
         mb = mb[np.isfinite(mb)]
@@ -189,10 +205,14 @@ def sampler_bias(lam, sampler: dict) -> np.ndarray:
 
     from numerics.samplers import edm_schedule, heun
 
-    lam = V.variances(lam)
+    lam = np.atleast_1d(V.variances(lam))
+    if lam.ndim != 1:
+        raise theory.SpecbiasError(f"variances (lam) must be 1-D (one per mode), got shape {lam.shape}")
     V.record("sampler", sampler, ("heun_steps", "sigma0", "sigmaT", "rho"))
+    steps = V.count("sampler heun_steps", sampler["heun_steps"], hi=10**6)
+    s0, sT = V.sampling_range(sampler["sigma0"], sampler["sigmaT"])
     lam_t = torch.as_tensor(lam, dtype=torch.float64)
-    sched = edm_schedule(int(sampler["heun_steps"]), sampler["sigma0"], sampler["sigmaT"], sampler["rho"])
+    sched = edm_schedule(steps, s0, sT, V.positive("sampler rho", sampler["rho"]))
     gain = heun(lambda x, s: x * lam_t / (lam_t + s**2), torch.ones(1, lam_t.numel(), dtype=torch.float64),
                 sched, bool(sampler.get("final_denoise", False)))[0]
     return (sampler["sigmaT"] * gain.numpy()) ** 2 / lam_t.numpy()
@@ -205,7 +225,10 @@ def latent_variance(sampler: dict, U) -> np.ndarray:
     deviation that the one latent batch shared by every checkpoint causes (a control variate, E = 1)."""
     from numerics.crn import CheckpointSampler
 
-    U = np.asarray(U, float)
+    U = V.as_array("basis (U)", U)
+    if U.ndim != 2:
+        raise theory.SpecbiasError(f"basis (U) must be a (d, m) matrix, got shape {U.shape}")
+    V.record("sampler", sampler, ("n_samples", "heun_steps", "seed"))
     z = CheckpointSampler(U.shape[0], {}, int(sampler["n_samples"]), int(sampler["heun_steps"]),
                           seed=int(sampler["seed"]), bootstrap=0).z.numpy()
     return ((z - z.mean(0)) @ U).var(0, ddof=1)
@@ -235,8 +258,8 @@ def plateau(run, basis: str = "eigen", last: int = 5) -> dict:
 
 def fitted_modes(v0, lam, gray_zone=GRAY_ZONE) -> np.ndarray:
     """Increasing modes outside the gray zone (those the increasing-mode fit uses)."""
-    ratio = np.asarray(v0, float) / np.asarray(lam, float)
-    return (ratio < 1) & ~in_gray_zone(v0, lam, gray_zone)
+    outside = ~in_gray_zone(v0, lam, gray_zone)  # validates v₀, λ and the zone
+    return (np.asarray(v0, float) / np.asarray(lam, float) < 1) & outside
 
 
 def compare(run, basis: str = "eigen", criteria=("geometric", "harmonic"), em: dict | None = None) -> dict:
@@ -245,6 +268,10 @@ def compare(run, basis: str = "eigen", criteria=("geometric", "harmonic"), em: d
     Declared range (verify.tolerances "nonlinear-exponent-band"): the linear theory's own fitted α on
     the same modes, criterion and τ = 0 variance, ± the band; the rest of the classification (target
     reached, time-scale constant) is verify.departure.classify's."""
+    criteria = _criteria(criteria)
+    if em is not None and not (isinstance(em, dict) and all(c in em for c in criteria)):
+        raise theory.SpecbiasError(f"em must be verify.nonlinear.emergence's result for the criteria "
+                                   f"{', '.join(criteria)} (got {V._short(em)})")
     em = em or emergence(run, basis, criteria)
     _, var, _, lam = series(run, basis)
     sampler = run.meta["sampler"]
