@@ -86,13 +86,13 @@ def _model_options(arch, **options):
 
 
 def _spiked():
-    from theory import spiked
+    from theory.spiked import covariance as spiked
 
     return spiked
 
 
 def _chains():
-    from theory import chains
+    from theory.spiked import chains
 
     return chains
 
@@ -109,7 +109,7 @@ def _net_run():
 
 
 def _nl():
-    from verify import nonlinear
+    from verify.nets import analysis as nonlinear
 
     return nonlinear
 
@@ -181,7 +181,7 @@ CASES.update({  # issue 20: tracebacks and silent wrong answers of the newer API
         (lambda: _nl().plateau({"arrays": {}}), "run"),
         (lambda: _nl().latent_variance(123, np.eye(2)), "sampler"),
         (lambda: _nl().latent_variance({"n_samples": 4, "heun_steps": 2, "seed": 0}, 1.0), "basis (U)"),
-        (lambda: _nl().sampler_bias(LAM, {"heun_steps": "x", "sigma0": 0.002, "sigmaT": 80.0, "rho": 7.0}), "heun_steps"),
+        (lambda: _nl().sampler_bias(LAM, dict(heun_steps="x", sigma0=0.002, sigmaT=80.0, rho=7.0)), "heun_steps"),
         (lambda: _nl().compare(_net_run(), em=1.0), "em"),
         (lambda: _sd().fixation(123, np.eye(2)), "denoiser"),
         (lambda: _sd().fixation(_sd().wiener_denoiser(np.eye(2)), np.eye(3)), "dimension"),
@@ -220,7 +220,7 @@ CASES.update({  # issue 20: tracebacks and silent wrong answers of the newer API
 
 
 def _sd():
-    from numerics import spiked_dynamics
+    from numerics.spiked import dynamics as spiked_dynamics
 
     return spiked_dynamics
 
@@ -238,7 +238,7 @@ def _along():
 
 
 def _fs():
-    from theory import finite_sample
+    from theory.spiked import finite_sample
 
     return finite_sample
 
@@ -354,8 +354,9 @@ def test_model_sizes_are_estimated_before_building(arch, kw, frag):
 
 
 def test_network_sizes_are_estimated_on_the_meta_device():
-    from numerics import budget, train_net
-    from numerics.models.nets import net_class
+    from numerics import budget
+    from numerics.nets import train as train_net
+    from numerics.nets.models import net_class
 
     small = budget.network_bytes(net_class("mlp"), (8,), {"width": 16, "depth": 1}, batch=4)
     big = budget.network_bytes(net_class("mlp"), (8,), {"width": 10**6, "depth": 1}, batch=4)
@@ -461,7 +462,7 @@ def test_undefined_answers_are_nan_and_defaults_still_hold():
     inf); d may be left out, or match, when variances are given; plateau over every checkpoint is
     last = J; the MSE of the spiked model stays ≥ 0 on its whole range (independent check:
     the expanded polynomial λ − 2hλα² + h²(λα² + s²))."""
-    from theory import spiked
+    from theory.spiked import covariance as spiked
     from verify import departure
 
     assert np.isnan(departure.simultaneity(np.ones(5), np.arange(1.0, 6.0), 0.01))

@@ -9,7 +9,7 @@ import pytest
 import theory
 from numerics.run import Run
 from theory.emergence import checkpoint_crossings, emergence_from_checkpoints
-from verify import nonlinear as NL
+from verify.nets import analysis as NL
 
 V0 = 0.02
 
@@ -60,8 +60,8 @@ def test_fixation_says_when_it_is_a_clamp_or_unresolved():
     (theory ≈ 1). The measurement now flags the first as a clamp (bracket (σ_T², ∞)) and the second as
     unresolved (its levels are σ_T² and σ_0²), while 256 steps resolve λ = 1 within the fixation
     tolerance."""
-    from numerics import spiked_dynamics as SD
-    from theory import chains as CH
+    from numerics.spiked import dynamics as SD
+    from theory.spiked import chains as CH
     from verify.tolerances import tol
 
     lam = np.array([2e4, 1.0])

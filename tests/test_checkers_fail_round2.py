@@ -3,14 +3,13 @@ point mutation that survived the default suite. Known answers come from THEORY.m
 computations (an explicit resample, scipy's brentq, mpmath, the analytic standard error of a sample
 variance), never from the code under test. The mutation each test kills is named in its docstring.
 """
-import mpmath as mp
 import numpy as np
 import pytest
 import torch
 from scipy import optimize
 
 import theory
-from numerics.crn import CheckpointSampler
+from numerics.nets.crn import CheckpointSampler
 
 
 # ---- numerics/crn.py: the bootstrap behind every Monte-Carlo CI of the nonlinear study -------------------
@@ -75,7 +74,7 @@ def test_monte_carlo_ci_is_95_percent_and_combines_in_quadrature():
     √(0.3² + 0.475²) (not the larger one). Kills: a 90% interval labelled 95%; max instead of the
     root-sum-square."""
     from theory.fit import Fit
-    from verify import nonlinear as NL
+    from verify.nets import analysis as NL
 
     assert NL.CONFIDENCE == 0.95
     point = Fit(1.0, (0.7, 1.3), 0.99, 12, 2.0)
@@ -128,7 +127,7 @@ def test_fixation_level_solves_its_defining_equation(mu, r, s_min):
     was not tied to its symbolic check)."""
     import sympy as sp
 
-    from theory import chains
+    from theory.spiked import chains
 
     def x0(s2):
         return mu / (mu + s2) * np.sqrt(mu + s2)
@@ -146,7 +145,7 @@ def test_order_two_euler_maclaurin_term_is_third_order():
     """log G against mpmath's loggamma (an independent exact formula): the order-1 expansion is off by
     about x²/(12T(1 + x)), the order-2 one by O(T⁻³), so doubling T cuts its error ≈ 8× and it is far
     below order 1's. Kills: a wrong order-2 term (the term was unused and untested)."""
-    from theory import chains
+    from theory.spiked import chains
 
     lam, S2 = 1.0, 2.0
     x = S2 / lam
@@ -164,7 +163,7 @@ def test_order_two_euler_maclaurin_term_is_third_order():
 def test_threshold_window_is_half_of_sqrt_gamma_in_ell():
     """THEORY §5.2: no finite-size claim where |ℓ − √γ| < √γ/2. For λ = 1, γ = 4 (√γ = 2): ℓ ∈ (1, 3),
     i.e. s² = λ/ℓ ∈ (1/3, 1); the edges themselves are outside. Kills: a changed window width."""
-    from theory import spiked
+    from theory.spiked import covariance as spiked
 
     lo, hi = spiked.threshold_window(1.0, 4.0)
     assert lo == pytest.approx(1 / 3, rel=1e-15) and hi == pytest.approx(1.0, rel=1e-15)
@@ -206,7 +205,7 @@ def test_without_bootstrap_replicates_the_ci_is_the_regression_ci():
     """`--bootstrap 0`: no Monte-Carlo part, so the headline CI is the regression CI (it was NaN) and
     mc_replicates = 0 says so; 9 finite replicates are likewise too few for a percentile interval."""
     from theory.fit import Fit
-    from verify import nonlinear as NL
+    from verify.nets import analysis as NL
 
     point = Fit(1.0, (0.7, 1.3), 0.99, 12, 2.0)
     for boot in (np.array([]), np.r_[np.linspace(0, 1, 9), np.nan]):

@@ -74,7 +74,7 @@ def test_bench_theory_reduced_runs_every_architecture_and_reports_time_per_mode_
     times: every registered architecture gets a row and a printed line with its s per 1e6 mode-times."""
     import json
 
-    from verify import bench
+    from verify.cli import bench
 
     assert main(["bench", "theory", "--modes", "3", "--times", "4", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
