@@ -144,14 +144,15 @@ def emergence_time(arch, lam, criterion: str = "geometric", Q=0.1, eta=1.0, sigm
     return np.where(starts_inside(v0, lam, criterion), np.nan, out)
 
 
-def first_passage(g, shape, tau_range=(1e-8, 1e12), grid: int = 400) -> np.ndarray:
+def first_passage(g, shape, tau_range=(1e-8, 1e12), grid: int = 400, bisections: int = 56) -> np.ndarray:
     """First τ with g(τ) ≥ 0 for an array of trajectories: `g` maps times (*shape, T) to signed
-    distances (*shape, T); a log-τ scan then 56 bisections in ln τ; NaN where there is no crossing."""
+    distances (*shape, T); a log-τ scan then `bisections` halvings in ln τ (56: to float64 resolution;
+    each halves the bracket of one scan step, ln(τ_range ratio)/grid wide); NaN where there is no crossing."""
     taus = np.geomspace(*tau_range, grid)
     first, found = _first_crossing(g(np.broadcast_to(taus, tuple(shape) + (grid,))))
     hi = np.log(taus[first])
     lo = np.where(first > 0, np.log(taus[np.maximum(first - 1, 0)]), np.log(tau_range[0]) - 40.0)
-    for _ in range(56):
+    for _ in range(int(bisections)):
         mid = 0.5 * (lo + hi)
         up = g(np.exp(mid)[..., None])[..., 0] >= 0
         hi, lo = np.where(up, mid, hi), np.where(up, lo, mid)
