@@ -2,7 +2,7 @@
 flagged (theory.emergence.checkpoint_crossings), left out of the network exponent fits and counted
 (verify.nonlinear.emergence); likewise a fixation level clamped at σ_T² or bracketed by levels too far
 apart (numerics.spiked_dynamics.fixation). Known answers: the exact crossing of the geometric threshold
-by the inverse-law trajectory λ̃ = λ − (λ − v₀)e^{−λτ}, solved by hand; THEORY §5.3's fixation level."""
+by the inverse-law trajectory λ̃ = λ − (λ − v₀)e^{−λτ}, solved by hand; theory.md §5.3's fixation level."""
 import numpy as np
 import pytest
 
@@ -56,7 +56,7 @@ def test_a_run_whose_modes_all_cross_before_the_first_checkpoint_has_no_exponent
 
 def test_fixation_says_when_it_is_a_clamp_or_unresolved():
     """`spiked fixation --measure` printed 6400 (σ_T², the top level) as the measured level of λ = 2e4
-    (theory ≈ 2e4: THEORY §5.3, s² = (μ + s_min²)/r² − μ ≈ μ) and, at 1 Heun step, 0.002 for λ = 1
+    (theory ≈ 2e4: theory.md §5.3, s² = (μ + s_min²)/r² − μ ≈ μ) and, at 1 Heun step, 0.002 for λ = 1
     (theory ≈ 1). The measurement now flags the first as a clamp (bracket (σ_T², ∞)) and the second as
     unresolved (its levels are σ_T² and σ_0²), while 256 steps resolve λ = 1 within the fixation
     tolerance."""

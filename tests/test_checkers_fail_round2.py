@@ -1,5 +1,5 @@
 """Checkers that must be able to fail, round two (issue 20, item 6): each test below kills one single-
-point mutation that survived the default suite. Known answers come from THEORY.md or from independent
+point mutation that survived the default suite. Known answers come from docs/theory.md or from independent
 computations (an explicit resample, scipy's brentq, mpmath, the analytic standard error of a sample
 variance), never from the code under test. The mutation each test kills is named in its docstring.
 """
@@ -122,7 +122,7 @@ def test_emergence_along_crosses_in_both_directions(Q):
 # ---- theory/chains.py ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("mu,r,s_min", [(2.0, 2**-0.5, 0.002), (0.01, 0.3, 0.05), (50.0, 0.9, 1.0)])
 def test_fixation_level_solves_its_defining_equation(mu, r, s_min):
-    """x̂₀(s) = μ/(μ + s²)·√(μ + s²) (THEORY §5.3) reaches r·x̂₀(s_min) at the s² brentq finds, and the
+    """x̂₀(s) = μ/(μ + s²)·√(μ + s²) (theory.md §5.3) reaches r·x̂₀(s_min) at the s² brentq finds, and the
     same s² solves the symbolic check's equation. Kills: a changed fixation formula (the numeric function
     was not tied to its symbolic check)."""
     import sympy as sp
@@ -161,7 +161,7 @@ def test_order_two_euler_maclaurin_term_is_third_order():
 
 # ---- theory/spiked.py ----------------------------------------------------------------------------------
 def test_threshold_window_is_half_of_sqrt_gamma_in_ell():
-    """THEORY §5.2: no finite-size claim where |ℓ − √γ| < √γ/2. For λ = 1, γ = 4 (√γ = 2): ℓ ∈ (1, 3),
+    """theory.md §5.2: no finite-size claim where |ℓ − √γ| < √γ/2. For λ = 1, γ = 4 (√γ = 2): ℓ ∈ (1, 3),
     i.e. s² = λ/ℓ ∈ (1/3, 1); the edges themselves are outside. Kills: a changed window width."""
     from theory.spiked import covariance as spiked
 
@@ -173,7 +173,7 @@ def test_threshold_window_is_half_of_sqrt_gamma_in_ell():
 
 # ---- pinned boundaries: the gray zone (strict) and the band (closed) -------------------------------------------
 def test_gray_zone_is_the_open_interval_half_to_two():
-    """THEORY §4.1: modes with v₀/λ ∈ (0.5, 2) are excluded, the ends included in the fits. Kills: an
+    """theory.md §4.1: modes with v₀/λ ∈ (0.5, 2) are excluded, the ends included in the fits. Kills: an
     inclusive gray zone; a gray zone narrowed to (0.5, 1.5)."""
     from theory.fit import GRAY_ZONE, fit_exponent, in_gray_zone
 
