@@ -5,12 +5,7 @@ import pytest
 
 import theory
 from numerics.run import Run
-from verify.nets.bench_flags import censored, checkpoints_used, fits_without_censored, peak_flags
-
-
-def test_censored_is_the_first_checkpoint_and_nothing_else():
-    ts = np.array([0.1, 0.1 * (1 + 1e-9), 0.2, np.nan, 0.05])
-    assert censored(ts, 0.1).tolist() == [True, False, False, False, True]
+from verify.nets.bench_flags import checkpoints_used, peak_flags
 
 
 def test_peak_fraction_above_one_is_flagged():
@@ -36,18 +31,19 @@ def _linear_run(first_tau):
     return Run({"tau": tau, "var_eigen": var, "var_boot_eigen": boot, "lam_eigen": lam}, {}), lam, arch
 
 
-def test_censored_modes_are_excluded_from_the_fit_and_counted():
-    from verify.nets import analysis as NL
+def test_bench_table_marks_censored_modes_fits_without_them_and_counts_them():
+    from verify.cli.bench import nonlinear_result
 
     run, lam, arch = _linear_run(first_tau=0.3)
-    em = NL.emergence(run, criteria=("geometric",))["geometric"]
-    fits, counts = fits_without_censored(run, em, "geometric")
-    cut = censored(em["tau_star"], 0.3)
-    assert counts["censored"] == int(cut.sum()) >= 2
+    res = nonlinear_result(run)
+    cut = np.asarray(res["table"]["censored"], bool)
+    assert res["censored"]["censored"] == int(cut.sum()) >= 2 and res["censored"]["first_checkpoint_tau"] == 0.3
+    assert np.all(np.asarray(res["table"]["tau_star"])[cut] <= 0.3 * (1 + 1e-12))  # bounds, at the first checkpoint
     # independent: the exact first passage of the closed form on the uncensored modes only
     exact = theory.emergence_time(arch, lam[~cut], criterion="geometric", Q=0.1)
     ref = theory.fit_exponent(lam[~cut], exact, v0=arch.initial_variance(0.1))["increasing"]
-    assert fits["increasing"].n == ref.n
-    assert fits["increasing"].alpha == pytest.approx(ref.alpha, abs=0.02)
-    naive = em["fits"]["increasing"]  # censored modes fitted as exact bias α
-    assert abs(naive.alpha - ref.alpha) > abs(fits["increasing"].alpha - ref.alpha)
+    fit = res["fits"]["increasing"]
+    assert fit["n"] == ref.n and fit["alpha"] == pytest.approx(ref.alpha, abs=0.02)
+    # fitted as exact, the censored bounds drag α far down (0.44 here): they must stay out
+    naive = theory.fit_exponent(lam, np.asarray(res["table"]["tau_star"]), v0=run.var_eigen[0])["increasing"]
+    assert naive.n > fit["n"] and abs(naive.alpha - ref.alpha) > 0.3

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import validate as V
-from .emergence import first_passage, threshold
+from .emergence import _scan_options, first_passage, threshold
 from .errors import SpecbiasError
 from .registry import get
 
@@ -47,6 +47,9 @@ def emergence_along(arch, lam, weights, target, criterion: str = "geometric", Q=
     as in theory.emergence.first_passage (fewer: cheaper, ln τ* to within 0.115 · 2^−bisections)."""
     arch = get(arch)
     lam, w = _check(arch, lam, weights)
+    threshold(1.0, 2.0, criterion)  # refuses an unknown criterion before any work
+    tau_range, grid = _scan_options(arch, tau_range, grid)
+    Q = V.scalar("initial gain (Q)", Q)  # one v₀ for every basis vector
     target = V.variances(target)
     if target.shape != (w.shape[1],):
         raise SpecbiasError(f"target must hold one variance per basis vector ({w.shape[1]}), got {target.shape}")

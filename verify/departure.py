@@ -110,11 +110,15 @@ def emerging(lam, tau_star, v0) -> np.ndarray:
 
 
 def simultaneity(lam, tau_star, v0) -> float:
-    """S = std(ln τ*) / std(ln λ) over the emerging modes (NaN with fewer than MIN_MODES)."""
+    """S = std(ln τ*) / std(ln λ) over the emerging modes (NaN with fewer than MIN_MODES, and NaN when
+    their λ are all equal: S is then undefined, like the slope of a fit; it was inf)."""
     ok = emerging(lam, tau_star, v0)
     if ok.sum() < MIN_MODES:
         return float("nan")
-    return float(np.std(np.log(np.asarray(tau_star)[ok])) / np.std(np.log(np.asarray(lam)[ok])))
+    spread = np.std(np.log(np.asarray(lam, float)[ok]))
+    if spread == 0:
+        return float("nan")
+    return float(np.std(np.log(np.asarray(tau_star)[ok])) / spread)
 
 
 def high_variance_fit(lam, tau_star, v0):

@@ -150,10 +150,10 @@ def cmd_fixation(args) -> int:
 
         if np.any(lam <= 0):
             raise SpecbiasError("--measure needs every eigenvalue > 0")
-        above = check_fixation_steps(pred, args.steps or 256, sigma0)
+        check_fixation_steps(pred, args.steps or 256, sigma0)  # before the Heun run
         f = spiked_dynamics.fixation(spiked_dynamics.wiener_denoiser(np.diag(lam)), np.eye(lam.size), r=args.r,
                                      sigma0=sigma0, steps=args.steps or 256)
-        status, counts = fixation_rows(pred, f.s2_fix, above)
+        status, counts = fixation_rows(f)
         out.update(s2_fix_heun=np.where(np.array(status) == "measured", f.s2_fix, np.nan), heun_status=status,
                    heun_bound=np.where(np.array(status) == "clamp", f.s2_fix, np.nan), heun_counts=counts,
                    heun_over_theory_median=fixation_ratio(pred, f.s2_fix, status))

@@ -113,11 +113,15 @@ def cmd_train_network(args) -> int:
 
 
 def _headline(fit: dict) -> dict:
-    """The fit with the CI to print first: the combined one, or the regression CI when there is no
-    Monte-Carlo CI (--bootstrap 0), stated in `ci_headline_source`."""
-    combined = all(v is not None and np.isfinite(v) for v in fit["ci"])
-    return dict(fit, ci_headline=fit["ci"] if combined else fit["ci_fit"],
-                ci_headline_source="combined" if combined else "regression")
+    """The fit with the CI to print first and where it comes from: combined (regression ⊕ Monte Carlo), or
+    the regression CI alone when there is no Monte-Carlo CI (--bootstrap 0; verify.nets.analysis then
+    makes the combined CI the regression one), so the headline is never NaN and says what it is."""
+    def finite(ci):
+        return all(v is not None and np.isfinite(v) for v in ci)
+
+    mc = finite(fit["ci_mc"]) and finite(fit["ci"])
+    return dict(fit, ci_headline=fit["ci"] if mc else fit["ci_fit"], ci_headline_source="combined" if mc else
+                "regression")
 
 
 def summarise(run, NL) -> dict:

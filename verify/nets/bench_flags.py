@@ -2,9 +2,9 @@
 fractions above 100 %, and the checkpoints actually used.
 
 - A mode that crosses its threshold between τ = 0 and the first positive checkpoint gets τ* = that
-  checkpoint from the bracketing interpolation (theory.emergence.emergence_from_checkpoints): an UPPER
-  bound, not a measurement. Such modes (in the point estimate, and per bootstrap replicate) are shown as
-  bounds, excluded from the fit and counted; fitted as exact they gave α ≈ 0 on a coarse grid.
+  checkpoint from the bracketing interpolation: an UPPER bound, not a measurement. verify.nets.analysis
+  marks such modes and leaves them out of its fits; the bench shows them as bounds and counts them
+  (fitted as exact they gave α = 0.44 where the uncensored modes give 1.02, tests/test_bench_flags).
 - The peak is a measured fp32 matmul rate at size --peak-size; a small matmul under-measures it, so a
   workload can show > 100 %: flagged, never printed as a plain fraction.
 - Schedule.from_steps makes at most as many checkpoints as there are distinct step counts: the number
@@ -14,32 +14,16 @@ from __future__ import annotations
 
 import numpy as np
 
-import theory
 from numerics.schedule import checkpoint_grid
 
 
-def censored(ts: np.ndarray, first_tau: float) -> np.ndarray:
-    """Modes whose τ* is the first positive checkpoint: crossed before it (an upper bound)."""
-    ts = np.asarray(ts, float)
-    return np.isfinite(ts) & (ts <= first_tau * (1 + 1e-12))
-
-
-def fits_without_censored(run, em: dict, criterion: str) -> tuple[dict, dict]:
-    """(fits per direction with censored modes excluded, in the point estimate and in each bootstrap
-    replicate, combined exactly as verify.nets.analysis.emergence does; counts of censored modes)."""
-    from . import analysis as NL
-
-    tau, var, boot, lam = NL.series(run, "eigen")
-    first = float(tau[1])
-    ts, tb = np.asarray(em["tau_star"], float), np.asarray(em["tau_star_boot"], float)
-    cut = censored(ts, first)
-    point = theory.fit_exponent(lam, np.where(cut, np.nan, ts), var[0], NL.GRAY_ZONE)
-    reps = [theory.fit_exponent(lam, np.where(censored(t, first), np.nan, t), v, NL.GRAY_ZONE)
-            for t, v in zip(tb, boot[0])]
-    fits = {d: NL._combine(point[d], np.array([r[d].alpha for r in reps])) for d in point}
-    counts = {"censored": int(cut.sum()), "censored_per_replicate_mean": float(censored(tb, first).sum(-1).mean())
-              if tb.size else 0.0, "first_checkpoint_tau": first}
-    return fits, counts
+def censored_counts(run, em: dict) -> dict:
+    """Counts of the censored modes that verify.nets.analysis.emergence marked (point estimate, mean per
+    bootstrap replicate) and left out of its fits, with the first positive checkpoint they are bounded by."""
+    cb = np.asarray(em.get("censored_boot", np.zeros((0, 0))), bool)
+    return {"censored": int(np.sum(em["censored"])),
+            "censored_per_replicate_mean": float(cb.sum(-1).mean()) if cb.size else 0.0,
+            "first_checkpoint_tau": float(np.asarray(run.tau, float)[1])}
 
 
 def peak_flags(row: dict) -> list[str]:

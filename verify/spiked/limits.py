@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from numerics import budget
+from numerics.spiked.dynamics import RESOLVE_FACTOR
 from theory.errors import SpecbiasError
 
 from .checks import TABULATED_D, size
@@ -26,7 +27,7 @@ RESULT_COPIES = 6
 #: a Heun crossing is resolved when its bracketing levels differ by at most this factor in σ²
 #: (ln 2 in ln σ²: the interpolated level is then off by less than a factor √2 in the worst case; docs/theory.md
 #: §5.3's 0.998–1.000 was measured at 256 steps, where the brackets are ≤ 1.21)
-RESOLUTION = 2.0
+RESOLUTION = RESOLVE_FACTOR  # numerics.spiked.dynamics.Fixation.resolved's, checked here before the run
 SIGMA_T = 80.0  # the top of the EDM sampling grid (docs/theory.md §6), where --measure starts
 
 
@@ -109,17 +110,12 @@ def check_fixation_steps(pred_s2, steps: int, sigma0: float) -> np.ndarray:
     return above
 
 
-def fixation_rows(pred, measured, above_grid) -> tuple[list, dict]:
-    """Measured levels classified: 'measured', 'clamp' (crossing at the grid's top: a lower bound ≥ σ_T²),
-    'unresolved' (never crossed: NaN). Returns (per-mode status, counts)."""
-    status = []
-    for m, up in zip(np.asarray(measured, float), above_grid):
-        if not np.isfinite(m):
-            status.append("unresolved")
-        elif up or m >= SIGMA_T**2 * (1 - 1e-12):
-            status.append("clamp")
-        else:
-            status.append("measured")
+def fixation_rows(fix) -> tuple[list, dict]:
+    """Per mode of a numerics.spiked.dynamics.Fixation: 'measured' (Fixation.resolved), 'clamp' (crossing at
+    the grid's top: a lower bound ≥ σ_T², Fixation.clamped) or 'unresolved' (never reached r, or bracketed
+    too coarsely). Returns (per-mode status, counts)."""
+    ok, clamped = np.asarray(fix.resolved(), bool), np.asarray(fix.clamped, bool)
+    status = ["measured" if o else "clamp" if c else "unresolved" for o, c in zip(ok, clamped, strict=True)]
     counts = {s: status.count(s) for s in ("measured", "clamp", "unresolved")}
     return status, counts
 
