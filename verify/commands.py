@@ -38,6 +38,7 @@ def cmd_verify(args) -> int:
 
 def cmd_report(args) -> int:
     from .report import SECTIONS, build
+    from .report_derivations import DerivationFailed
 
     preset = args.preset or ("quick" if args.quick else "full" if args.full else "default")
     if args.module and preset in SECTIONS:
@@ -45,8 +46,15 @@ def cmd_report(args) -> int:
                             "(valid with the presets default, quick, full)")
     for path in args.module or []:
         theory.load_module(path)
-    path = build(args.name or preset, preset, args.seed, args.out, args.arch or None,
-                 progress=not args.no_progress)
+    if args.allow_failed_derivation and preset in SECTIONS:
+        raise SpecbiasError(f"--allow-failed-derivation does not apply to the {preset!r} report, which derives "
+                            "nothing (valid with the presets default, quick, full)")
+    try:
+        path = build(args.name or preset, preset, args.seed, args.out, args.arch or None,
+                     progress=not args.no_progress, allow_failed_derivation=args.allow_failed_derivation)
+    except DerivationFailed as exc:  # a failed check, like `specbias derive`: exit 1, one line
+        print(f"specbias: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 1
     print(f"report written to {path}/report.md (and report.html, figures, report.json, data.npz)")
     return 0
 
@@ -72,4 +80,6 @@ def add_parsers(sub) -> None:
     p.add_argument("--out", type=T.out_dir, default="reports", help="folder that holds the reports")
     p.add_argument("--seed", type=T.seed, default=0)
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--allow-failed-derivation", action="store_true", help="write the report even when an "
+                   "architecture's derivation fails, with the failure at the top (default: exit 1, no report)")
     p.set_defaults(func=cmd_report)

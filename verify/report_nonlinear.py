@@ -94,7 +94,17 @@ def _figures(exp, run, em, cmp, tmp: Path) -> list:
     if len(run.meta["data"]["shape"]) == 3:
         names.append(f"{exp.name}-samples.png")
         F.samples(tmp / names[-1], tau, run.samples, run.meta["data"]["shape"], f"{exp.name}: samples (CRN)")
-    return [doc.figure(n, n.removesuffix('.png')) for n in names]
+    captions = [f"{exp.name}: generated variance of each mode over training, divided by its target λ (colour: λ, "
+                "log scale); the dashed line is λ̃ = λ.",
+                f"{exp.name}: ln(λ̃/λ) over checkpoints × modes (λ descending; blue below target, red above), "
+                "each mode's emergence time (geometric criterion) as a dot, gray-zone modes shaded.",
+                f"{exp.name}: emergence time τ* (geometric criterion) against λ, increasing and decreasing modes "
+                "with their power-law fits over their own data, gray-zone modes as crosses, and the linear "
+                "theory on the same spectrum scaled by the fitted time-scale factor (dashed)."]
+    if len(names) == 4:
+        captions.append(f"{exp.name}: generated samples from the same latents (rows) at six checkpoints (columns, "
+                        "τ below each).")
+    return [doc.figure(n, c) for n, c in zip(names, captions)]
 
 
 def _setup_text(run) -> str:
@@ -231,7 +241,10 @@ def build(name: str = "nonlinear", seed: int = 0, out="reports", progress: bool 
                         "the τ = 0 measurement before any step; emergence is the first crossing of the "
                         "geometric/harmonic/arithmetic mean of v₀ and λ or entering λ(1 ± 0.2), gray zone "
                         "v₀/λ ∈ (0.5, 2) excluded; CIs combine the regression CI and a bootstrap over "
-                        "generated samples.")]
+                        "generated samples."),
+                  doc.p("The agreement report for the linear theory is [reports/default/report.md]"
+                        "(../default/report.md) (`specbias report`); the second paper's is "
+                        "[reports/spiked/report.md](../spiked/report.md).")]
         tables = []
         for exp in EXPERIMENTS:
             run, em, cmp = run_experiment(exp, tmp, seed, progress)

@@ -135,7 +135,10 @@ def build(name: str = "spiked", seed: int = 0, out="reports", progress: bool = T
         blocks = [doc.h1(f"specbias report: {name} (finite training sets, spiked covariance, power iteration)"),
                   doc.p("The second paper's claims (seed 003) in the linear case: PCA of noisy samples aligns with "
                         "the data only below a critical noise λ√(n/d); high-variance modes are fixed first; repeated "
-                        f"Wiener denoising is power iteration. Seed {seed}, float64.")]
+                        f"Wiener denoising is power iteration. Seed {seed}, float64."),
+                  doc.p("The agreement report for the first paper's linear theory is [reports/default/report.md]"
+                        "(../default/report.md) (`specbias report`); networks trained like the first paper's: "
+                        "[reports/nonlinear/report.md](../nonlinear/report.md).")]
         blocks += _spiked_blocks(res) + _other_blocks(res) + _conventions()
         _write(tmp, name, blocks, _tables(res, seed), _arrays(res))
     return Path(out) / name
