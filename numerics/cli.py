@@ -7,7 +7,7 @@ import torch
 import theory
 from theory import argtypes as T
 from theory import validate as V
-from theory.cli import parse_params
+from theory.cli import add_module_option, arch_from_args, parse_params
 from theory.errors import SpecbiasError
 from theory.output import dumps
 
@@ -121,7 +121,7 @@ def cmd_train(args) -> int:
     if args.model:
         return cmd_train_network(args)
     check_kind_options(args)
-    arch = theory.get(args.arch)
+    arch = arch_from_args(args)
     check_options_apply(arch, args)
     params = parse_params(args.param)
     arch.resolve(params)
@@ -166,7 +166,9 @@ def cmd_train(args) -> int:
 
 def add_parsers(sub) -> None:
     p = sub.add_parser("train", help="train the matching torch model by gradient descent (numerics)")
-    p.add_argument("arch", nargs="?", default="linear", help="architecture name (default: linear)")
+    p.add_argument("arch", nargs="?", default="linear",
+                   help="architecture name or module path (default: linear)")
+    add_module_option(p)
     p.add_argument("--d", type=T.count(hi=datasets.MAX_DIM), default=None,
                    help="data dimension / signal length (default 32, 64 = 8×8 images for 2-D models; fixed for digits and lfw)")
     p.add_argument("--spectrum", choices=DATA, default=None,

@@ -35,8 +35,35 @@ def parse_params(items, option: str = "--param") -> dict:
     return out
 
 
+def add_module_option(p) -> None:
+    """`--module PATH` (repeatable): the one way every command loads a researcher's architecture module."""
+    p.add_argument("--module", action="append", metavar="PATH",
+                   help="load an architecture module (a .py file that calls theory.register) first; repeatable")
+
+
+def load_modules(paths) -> list:
+    """Load each `--module` file (theory.load_module); returns the architectures they registered."""
+    return [a for path in paths or [] for a in registry.load_module(path)]
+
+
+def arch_from_args(args):
+    """The architecture of a command: its `--module` files loaded first, then ARCH, a registered name or a
+    module path (which must register exactly one architecture; name it otherwise)."""
+    load_modules(getattr(args, "module", None))
+    if str(args.arch).endswith(".py"):
+        archs = registry.load_module(args.arch)
+        if len(archs) != 1:
+            names = ", ".join(a.name for a in archs)
+            raise SpecbiasError(f"{args.arch} registers {len(archs)} architectures ({names}): give "
+                                f"--module {args.arch} and one of the names as ARCH")
+        return archs[0]
+    return registry.get(args.arch)
+
+
 def add_common(p, lam=True) -> None:
-    p.add_argument("arch", nargs="?", default="linear", help="architecture name (default: linear)")
+    p.add_argument("arch", nargs="?", default="linear",
+                   help="architecture name or module path (default: linear)")
+    add_module_option(p)
     if lam:
         p.add_argument("--lam", type=T.positive, nargs="+", default=DEFAULT_LAM, help="data variances λ_k")
     p.add_argument("--Q", type=T.real, default=0.1, help="initial gain (default 0.1)")
@@ -54,7 +81,7 @@ def _warn(arch, Q) -> None:
 
 
 def cmd_theory(args) -> int:
-    arch = registry.get(args.arch)
+    arch = arch_from_args(args)
     params = parse_params(args.param)
     lam, tau = np.asarray(args.lam, float), np.asarray(args.tau, float)
     if arch.coupled and args.lam is DEFAULT_LAM:  # the default variances, mirrored into one spectrum
@@ -81,7 +108,7 @@ def cmd_theory(args) -> int:
 
 
 def cmd_emergence(args) -> int:
-    arch = registry.get(args.arch)
+    arch = arch_from_args(args)
     params = parse_params(args.param)
     lam = np.asarray(args.lam, float)
     kw = dict(Q=args.Q, eta=args.eta, sigma0=args.sigma0, sigmaT=args.sigmaT, **params)
@@ -107,8 +134,9 @@ def cmd_emergence(args) -> int:
 def cmd_derive(args) -> int:
     from .report_derivation import print_derivation
 
-    user = args.arch.endswith(".py")
-    archs = registry.load_module(args.arch) if user else [registry.get(args.arch)]
+    loaded = load_modules(args.module)
+    user = args.arch.endswith(".py") or any(a.name == args.arch for a in loaded)
+    archs = registry.load_module(args.arch) if args.arch.endswith(".py") else [registry.get(args.arch)]
     ok = True
     for arch in archs:
         try:
@@ -135,5 +163,6 @@ def add_parsers(sub) -> None:
     p.set_defaults(func=cmd_emergence)
     p = sub.add_parser("derive", help="derive the ODE from the loss and check every closed form")
     p.add_argument("arch", help="architecture name, or a path to a module that registers one")
+    add_module_option(p)
     p.add_argument("--param", action="append", metavar="NAME=VALUE", help="architecture parameter")
     p.set_defaults(func=cmd_derive)

@@ -5,6 +5,7 @@ import sys
 
 import theory
 from theory import argtypes as T
+from theory.cli import add_module_option, load_modules
 from theory.errors import SpecbiasError
 from theory.output import dumps
 
@@ -15,8 +16,7 @@ def cmd_verify(args) -> int:
     from .properties import run_suite
 
     profiles.register()
-    for path in args.module or []:
-        theory.load_module(path)
+    load_modules(args.module)
     archs = [theory.get(a).name for a in args.arch] or None
     live = (lambda o: print(f"  {o.status}  {o.arch:>14}  {o.prop}" + (f"  ({o.message})" if o.skipped else ""),
                             flush=True)) if not args.json else None
@@ -44,8 +44,7 @@ def cmd_report(args) -> int:
     if args.module and preset in SECTIONS:
         raise SpecbiasError(f"--module does not apply to the {preset!r} report, which chooses its own models "
                             "(valid with the presets default, quick, full)")
-    for path in args.module or []:
-        theory.load_module(path)
+    load_modules(args.module)
     if args.allow_failed_derivation and preset in SECTIONS:
         raise SpecbiasError(f"--allow-failed-derivation does not apply to the {preset!r} report, which derives "
                             "nothing (valid with the presets default, quick, full)")
@@ -64,7 +63,7 @@ def add_parsers(sub) -> None:
     p.add_argument("arch", nargs="*", help="architectures (default: all registered)")
     p.add_argument("--profile", default="ci", choices=profiles.PROFILES)
     p.add_argument("--only", nargs="+", metavar="PROPERTY", help="run only these properties")
-    p.add_argument("--module", action="append", metavar="PATH", help="load an architecture module first")
+    add_module_option(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_verify)
     p = sub.add_parser("report", help="write the agreement report (the main job)")
@@ -74,7 +73,7 @@ def add_parsers(sub) -> None:
     size.add_argument("--preset", metavar="NAME", help="a named preset: default, quick, full, or a report of its "
                       "own (spiked: the second paper's; nonlinear: networks trained like the first paper's)")
     p.add_argument("--arch", nargs="+", help="architectures (default: all registered)")
-    p.add_argument("--module", action="append", metavar="PATH", help="load an architecture module first")
+    add_module_option(p)
     p.add_argument("--name", type=T.name, help="report folder name under --out (default: the preset's name); "
                    "an existing folder is replaced only if specbias wrote it")
     p.add_argument("--out", type=T.out_dir, default="reports", help="folder that holds the reports")
