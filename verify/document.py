@@ -29,7 +29,7 @@ def to_markdown(blocks: list[Block]) -> str:
             out.append(b.text)
         elif b.kind == "table":
             head, *body = b.rows
-            lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+            lines = ["| " + " | ".join(c.replace("|", "\\|") for c in head) + " |", "|" + "---|" * len(head)]
             lines += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in body]
             out.append("\n".join(lines))
         elif b.kind == "figure":

@@ -23,6 +23,7 @@ from . import document as doc
 from . import report_localconv
 from . import report_data as R
 from . import report_summary as S
+from . import results as results_nc
 from .report_derivations import Derivations, DerivationFailed, failure_message
 from .report_figures import figure_blocks as _figures
 from .tolerances import tol
@@ -158,6 +159,7 @@ def _is_timing(key: str) -> bool:
 
 
 def _write(out: Path, name: str, blocks, tables, arrays) -> None:
+    """report.md/.html/.json and data.npz (the labelled `<arch>.nc` files: verify.results.write)."""
     (out / "report.md").write_text(doc.to_markdown(blocks))
     (out / "report.html").write_text(doc.to_html(blocks, f"specbias report: {name}"))
     (out / "report.json").write_text(dumps(tables, indent=1, sort_keys=True))
@@ -213,6 +215,7 @@ def build(name: str = "default", preset: str = "default", seed: int = 0, out="re
             local_blocks, tables["local_convolution"] = report_localconv.section(tmp)
             blocks += local_blocks
         _write(tmp, name, blocks, tables, arrays)
+        results_nc.write(results, tmp, derivations)
     return Path(out) / name
 
 

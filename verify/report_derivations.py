@@ -2,15 +2,17 @@
 report.md/.html/.json.
 
 A researcher's module (loaded from a file) is derived first, in this process, before anything is trained,
-so that a wrong module fails the report in seconds. Built-in architectures are derived in one spawned
-worker process while the report trains, so the report takes no longer (about 10 s of sympy in total);
-`result()` waits for them.
+so that a wrong module fails the report in seconds. Built-in architectures are derived in one child
+process (`python -m verify.report_derivations NAME...`, JSON on stdout) while the report trains, so the
+report takes no longer (about 10 s of sympy in total); `result()` waits for them. A plain subprocess, not
+multiprocessing: spawn would re-run a researcher's script (its __main__) in the child.
 """
 from __future__ import annotations
 
-import multiprocessing
+import json
+import os
+import subprocess
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 
 import theory
@@ -66,10 +68,6 @@ def _builtin(arch) -> bool:
     return type(arch).__module__.startswith("theory.")
 
 
-def _derive_in_worker(names: list[str]) -> list[DeriveStatus]:
-    return [status(theory.get(n)) for n in names]
-
-
 class Derivations:
     """Start the derivations of `names`; `result()` returns {name: DeriveStatus} in the order given."""
 
@@ -78,30 +76,41 @@ class Derivations:
         archs = [theory.get(n) for n in names]
         builtin = [a.name for a in archs if _builtin(a)] if parallel else []
         self._done = {a.name: status(a) for a in archs if a.name not in builtin}  # user modules: now
-        self._pool = self._future = None
+        self._proc = None
         if builtin:
-            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-            self._future = self._pool.submit(_derive_in_worker, builtin)
+            env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+            self._proc = subprocess.Popen([sys.executable, "-m", "verify.report_derivations", *builtin],
+                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
     def failed(self) -> list[DeriveStatus]:
         """The failures known so far (user modules are known at once)."""
         return [s for s in self._done.values() if not s.ok]
 
     def result(self) -> dict:
-        if self._future is not None:
+        if self._proc is not None:
             try:
-                self._done.update({s.name: s for s in self._future.result()})
+                out, err = self._proc.communicate()
+                if self._proc.returncode != 0:
+                    raise RuntimeError(f"the derivation process failed (exit {self._proc.returncode}): "
+                                       f"{err.strip().splitlines()[-1] if err.strip() else 'no message'}")
+                self._done.update({d["name"]: DeriveStatus(**d) for d in json.loads(out)})
             finally:
                 self.close()
         return {n: self._done[n] for n in self.names}
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = self._future = None
+        if self._proc is not None:
+            if self._proc.poll() is None:
+                self._proc.kill()
+                self._proc.communicate()
+            self._proc = None
 
 
 def failure_message(failed: list[DeriveStatus]) -> str:
     names = "; ".join(f"{s.name} at {s.failed_at} ({s.detail[:160]})" for s in failed)
     return (f"derivation failed for {names}: the report was not written (`specbias derive` shows every check; "
             "--allow-failed-derivation writes the report with the failure at the top)")
+
+
+if __name__ == "__main__":  # the child of Derivations: built-in names in, statuses as JSON out
+    print(json.dumps([status(theory.get(n)).as_dict() for n in sys.argv[1:]]))
