@@ -72,18 +72,24 @@ def emergence(path, panels: list[dict]) -> None:
             ax.loglog(p["lam"][ok & gray], p["tau_star"][ok & gray], ".", color="0.7", ms=4,
                       label="gray zone (excluded)")
         fit = p.get("fit")
-        if fit is not None and fit.n >= 2:
-            xs = np.geomspace(p["lam"][ok].min(), p["lam"][ok].max(), 20)
+        fitted = ok & ~gray & (ratio < 1)  # the modes the fit used: its line spans their λ only
+        if fit is not None and fit.n >= 2 and fitted.sum() >= 2:
+            xs = np.geomspace(p["lam"][fitted].min(), p["lam"][fitted].max(), 20)
             ax.loglog(xs, fit.a * xs ** (-fit.alpha), "r-", lw=1,
                       label=f"α = {fit.alpha:.3f} [{fit.ci[0]:.3f}, {fit.ci[1]:.3f}]")
-        if "tau_meas" in p:
+        if "tau_meas" in p:  # no legend entry without points: a note in the panel says why instead
             okm = np.isfinite(p["tau_meas"])
-            ax.loglog(p["lam_meas"][okm], p["tau_meas"][okm], "o", mfc="none", ms=5, color="tab:blue",
-                      label="trained model")
+            if okm.any():
+                ax.loglog(p["lam_meas"][okm], p["tau_meas"][okm], "o", mfc="none", ms=5, color="tab:blue",
+                          label="trained model")
+            if not okm.all():
+                ax.text(0.02, 0.02, f"trained: {int((~okm).sum())} of {okm.size} modes did not emerge",
+                        transform=ax.transAxes, fontsize=7, color="tab:red")
         if "tau_theory_meas" in p:
             okt = np.isfinite(p["tau_theory_meas"])
-            ax.loglog(p["lam_meas"][okt], p["tau_theory_meas"][okt], "x", ms=4, color="tab:blue",
-                      label="theory, trained size")
+            if okt.any():
+                ax.loglog(p["lam_meas"][okt], p["tau_theory_meas"][okt], "x", ms=4, color="tab:blue",
+                          label="theory, trained size")
         ax.set_title(p["title"], fontsize=9)
         ax.set_xlabel("mode variance λ")
         ax.set_ylabel("emergence time τ*")

@@ -97,8 +97,10 @@ def _tables(results, preset) -> list:
         s = r.agreement.summary()
         rows.append([r.name, s["dataset"], s["mode"], _fmt(s["worst_weight_error"]),
                      _fmt(s["weight_tolerance"]["abs"]), _fmt(s["worst_log_variance_error"]),
-                     _fmt(s["log_variance_tolerance"]["abs"]), "pass" if s["ok"] else "FAIL"])
+                     _fmt(s["log_variance_tolerance"]["abs"]), S.agreement_cell(r)])
     blocks.append(doc.table(rows))
+    if S.window_text(results):
+        blocks.append(doc.p(S.window_text(results)))
     blocks.append(doc.p(f"Tolerances (verify/tolerances.py) — weights: {tol('trajectory-gd-bound').reason}; "
                         "each run's own bound is the tolerance column. Generated variance: "
                         f"{tol('log-variance-trained').reason}."))
@@ -142,6 +144,7 @@ def _payload(results, preset, seed, derivations) -> tuple[dict, dict]:
             "departure": [f.as_dict() for f in r.flags],
             "agreement": r.agreement.summary() if r.agreement is not None else {"skipped": r.untrained},
             "run": None if r.run is None else {k: v for k, v in r.run.meta.items() if not _is_timing(k)},
+            "training_window": r.window or None, "not_emerged": R.not_emerged(r)[0],
         }
         arrays.update({f"{r.name}/lam": r.lam, f"{r.name}/tau": r.tau, f"{r.name}/log_variance": r.log_variance,
                        f"{r.name}/tau_star_geometric": r.tau_star["geometric"],

@@ -8,10 +8,30 @@ from . import document as doc
 
 
 def agreement_cell(r) -> str:
-    """The agreement result of one architecture: pass / FAIL / skipped (with the reason)."""
+    """The agreement result of one architecture: pass / FAIL / skipped (with the reason), and never a bare
+    "pass" when trained modes did not emerge within the training window (nothing was compared there)."""
+    from .report_data import not_emerged
+
     if r.agreement is None:
         return f"skipped: {r.untrained}"
-    return "pass" if r.agreement.summary()["ok"] else "FAIL"
+    ok = r.agreement.summary()["ok"]
+    missing, total = not_emerged(r)
+    if missing:
+        return (f"{'FAIL; ' if not ok else ''}not emerged: {missing} of {total} trained modes by τ = "
+                f"{r.run.tau.max():.3g} (weights agree {'' if ok else 'not '}where trained)")
+    return "pass" if ok else "FAIL"
+
+
+def window_text(results) -> str:
+    """The training windows and the rule that chose them."""
+    parts = [f"{r.name} τ ≤ {r.window['tau_max']:.3g} (latest τ* {r.window['latest_tau_star']:.3g}"
+             + ("; capped" if r.window["capped"] else "") + ")" for r in results if r.window]
+    if not parts:
+        return ""
+    w = next(r.window for r in results if r.window)
+    return (f"Training windows, chosen from each architecture's theory: from τ = 0.001 to the later of "
+            f"τ = {w['floor']:g} and {w['margin']:g} × the latest exact emergence time (geometric) of the trained "
+            f"modes, at most {w['cap']:g}: " + "; ".join(parts) + ".")
 
 
 def failure_blocks(derivations: dict) -> list:
