@@ -13,18 +13,16 @@ from theory.labelled import UNITS, provenance
 DIMS = {"checkpoint": "tau", "mode": "mode", "row": "row", "col": "col"}
 
 
-def run_to_xarray(run, theory_gains: bool = True):
-    """Dims (tau, sigma|t, mode); coords tau, sigma|t, lam (on mode); every run array with its axes;
+def run_to_xarray(run, axes: dict, theory_gains: bool = True):
+    """`axes`: each run array's axis names (numerics.run.AXES). Dims (tau, sigma|t, mode); coords tau, sigma|t, lam (on mode); every run array with its axes;
     `theory_gains` (the closed form on the same grid) when the architecture is registered; attrs: the
     architecture's provenance, Q, η, seed, mode, dtype and the whole metadata as JSON (`meta_json`)."""
     import xarray as xr
 
-    from .run import AXES
-
     level = run.level_name
     dims = dict(DIMS, level=level)
     arrays = {k: v for k, v in run.arrays.items() if k not in ("tau", level, "lam")}
-    data = {k: (tuple(dims[a] for a in AXES[k]), v) for k, v in arrays.items() if k in AXES}
+    data = {k: (tuple(dims[a] for a in axes[k]), v) for k, v in arrays.items() if k in axes}
     ds = xr.Dataset(data, coords={"tau": ("tau", run.tau, {"units": UNITS["tau"]}),
                                   level: (level, run.levels, {"units": UNITS[level]}),
                                   "lam": ("mode", run.lam, {"units": UNITS["lam"]}),

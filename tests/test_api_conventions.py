@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import theory
-from verify import properties
+from verify.properties import architectures as properties
 from verify.cli import main
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "ridge_linear.py"

@@ -4,7 +4,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from verify import figure_checks, figures_localconv, report_spiked_data, report_spiked_figures
+from verify import figure_checks
+from verify.localconv import figures as figures_localconv
+from verify.spiked import data as report_spiked_data
+from verify.spiked import figures as report_spiked_figures
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from verify import document as doc
-from verify import html_render
+from verify.report import document as doc
+from verify.report import html_render
 
 #: Markdown syntax that must not survive rendering into the visible text
 RAW = [re.compile(p) for p in (r"\*\*", r"`", r"\]\(", r"!\[", r"\|\s*---", r"^#+ ", r"(?<!\w)_[^_\s]+_(?!\w)")]

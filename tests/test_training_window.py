@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 import theory
-from verify import figures, report
-from verify import report_data as R
+from verify.report import build as report
+from verify.report import data as R
+from verify.report import figures
 
 
 def test_window_reaches_past_the_slowest_emergence():

@@ -69,7 +69,7 @@ def test_run_to_xarray_and_dir():
 
 
 def test_load_report_refuses_other_folders(tmp_path):
-    from verify.results import load_report
+    from verify.report.results import load_report
 
     with pytest.raises(theory.SpecbiasError, match="no report.json"):
         load_report(tmp_path)

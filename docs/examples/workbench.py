@@ -18,8 +18,9 @@ import xarray as xr  # noqa: E402
 
 import theory  # noqa: E402
 from numerics import data, train  # noqa: E402
-from verify import plot, report  # noqa: E402
-from verify.results import load_report  # noqa: E402
+from verify import plot  # noqa: E402
+from verify.report import build as report  # noqa: E402
+from verify.report.results import load_report  # noqa: E402
 
 out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="workbench-"))
 
