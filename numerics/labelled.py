@@ -14,7 +14,8 @@ DIMS = {"checkpoint": "tau", "mode": "mode", "row": "row", "col": "col"}
 
 
 def run_to_xarray(run, axes: dict, theory_gains: bool = True):
-    """`axes`: each run array's axis names (numerics.run.AXES). Dims (tau, sigma|t, mode); coords tau, sigma|t, lam (on mode); every run array with its axes;
+    """`axes`: each run array's axis names (numerics.run.AXES). Dims (tau, sigma|t, mode); coords tau,
+    sigma|t, lam (on mode); every run array with its axes;
     `theory_gains` (the closed form on the same grid) when the architecture is registered; attrs: the
     architecture's provenance, Q, η, seed, mode, dtype and the whole metadata as JSON (`meta_json`)."""
     import xarray as xr

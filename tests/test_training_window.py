@@ -44,7 +44,8 @@ def test_emergence_figure_has_no_empty_legend_entry(tmp_path, monkeypatch):
     seen = []
     monkeypatch.setattr(figures, "_save", lambda fig, path: seen.append(fig))
     lam = np.geomspace(0.1, 10, 5)
-    panel = {"title": "t", "lam": lam, "tau_star": 1 / lam, "fit": theory.fit_exponent(lam, 1 / lam, 1e-4)["increasing"],
+    fit = theory.fit_exponent(lam, 1 / lam, 1e-4)["increasing"]
+    panel = {"title": "t", "lam": lam, "tau_star": 1 / lam, "fit": fit,
              "v0": 1e-4, "lam_meas": lam, "tau_meas": np.full(5, np.nan), "tau_theory_meas": 1 / lam}
     figures.emergence(tmp_path / "e.png", [panel])
     ax = seen[0].axes[0]

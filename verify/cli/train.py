@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 
-import theory
 from numerics import budget
 from numerics import data as datasets
 from numerics.devices import DTYPES

@@ -66,13 +66,13 @@ def figure_blocks(results, out: Path) -> list:
     figures.trajectories(out / "weights.png", [_weight_panel(r) for r in results], "gain ψ",
                          "Per-mode weight trajectories")
     blocks.append(doc.figure("weights.png", "Per-mode gain ψ_k at σ = 1 (t = 1/2 for flow matching): "
-                             "theory lines, trained torch model as circles (training-size data); colour: the mode's λ (key beside "
-                             "each panel)."))
+                             "theory lines, trained torch model as circles (training-size data); colour: the mode's "
+                             "λ (key beside each panel)."))
     figures.trajectories(out / "variance.png", [_variance_panel(r) for r in results], "generated variance λ̃",
                          "Generated variance vs τ", log_y=True)
     blocks.append(doc.figure("variance.png", "Generated variance λ̃_k(τ): closed form (lines), exact "
-                             "measurement of the trained model (circles), target λ_k (dotted); colour: the mode's λ (key beside "
-                             "each panel)."))
+                             "measurement of the trained model (circles), target λ_k (dotted); colour: the mode's "
+                             "λ (key beside each panel)."))
     figures.emergence(out / "emergence.png", [p for r in results for p in _emergence_panels(r)])
     blocks.append(doc.figure("emergence.png", "Emergence time τ* vs λ (geometric criterion, exact v₀, "
                              "Q = 0.1). Per architecture, first panel: the theory on the report's spectrum "
