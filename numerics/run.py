@@ -44,6 +44,17 @@ class Run:
             return arrays[name]
         raise AttributeError(name)
 
+    def __dir__(self):
+        """The arrays show in dir() (tab completion), next to the methods and fields."""
+        return sorted(set(super().__dir__()) | set(self.__dict__.get("arrays", {})))
+
+    def to_xarray(self, theory_gains: bool = True):
+        """The run as an xarray.Dataset: dims (tau, sigma|t, mode), coordinate λ on mode, the closed form's
+        gains next to the trained ones, units and provenance in attrs (numerics.labelled)."""
+        from .labelled import run_to_xarray
+
+        return run_to_xarray(self, AXES, theory_gains)
+
     @property
     def level_name(self) -> str:
         return self.meta.get("level_name", "sigma")

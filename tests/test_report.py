@@ -10,7 +10,7 @@ from verify.report import figures
 FILES = {"report.md", "report.html", "report.json", "data.npz", "weights.png", "variance.png",
          "emergence.png", "departure.png", "heatmap_linear.png", "heatmap_circulant.png", ".specbias",
          "localconv_tau_star.png", "localconv_controls.png", "localconv_heatmap.png",
-         "localconv_mechanism.png", "localconv_exponents.png", "localconv_fig14.png"}
+         "localconv_mechanism.png", "localconv_exponents.png", "localconv_fig14.png", "linear.nc", "circulant.nc"}
 
 
 def _digests(folder):

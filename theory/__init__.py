@@ -15,7 +15,9 @@ from .emergence import emergence_time, threshold
 from .errors import SpecbiasError
 from .fit import fit_exponent
 from .kl import kl
+from .labelled import Emergence, emergence_table, trajectory
 from .registry import available, get, load_module, register, unregister
 
 __all__ = ["Architecture", "Law", "SpecbiasError", "available", "get", "register", "unregister",
-           "load_module", "emergence_time", "threshold", "fit_exponent", "kl"]
+           "load_module", "emergence_time", "threshold", "fit_exponent", "kl", "trajectory", "emergence_table",
+           "Emergence"]

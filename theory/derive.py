@@ -104,7 +104,9 @@ def check_zero(name: str, expr: sp.Expr, what: str, domain=None) -> Check:
     if residual < NUMERIC_ZERO:
         return Check(name, "numeric", f"{what}: |residual| < {NUMERIC_ZERO:g} at 12 random points "
                      f"({NUMERIC_DPS} digits; sympy could not simplify to 0)", residual)
-    return Check(name, "failed", f"{what}: residual {residual:.3e} ≠ 0", residual, point)
+    text = sp.sstr(simplified)
+    text = text if len(text) <= 240 else text[:240] + " …"
+    return Check(name, "failed", f"{what}: residual {residual:.3e} ≠ 0; symbolic residual {text}", residual, point)
 
 
 def check_limit(name: str, expr: sp.Expr, var: sp.Symbol, at, expected: sp.Expr, what: str) -> Check:

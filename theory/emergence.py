@@ -129,7 +129,13 @@ def emergence_time(arch, lam, criterion: str = "geometric", Q=0.1, eta=1.0, sigm
     threshold(1.0, 2.0, criterion)  # refuses an unknown criterion before any work
     tau_range, grid = _scan_options(arch, tau_range, grid)
     lam = np.atleast_1d(V.variances(lam))
-    Qb = V.broadcast_to("Q", arch.check_Q(Q), lam.shape)
+    Qc = arch.check_Q(Q)
+    try:  # both ways, as the closed forms do: Q of shape (n, 1) with lam (k,) gives τ* of shape (n, k)
+        shape = np.broadcast_shapes(lam.shape, np.shape(Qc))
+    except ValueError:
+        raise SpecbiasError(f"Q has shape {np.shape(Qc)}, which does not broadcast with lam {lam.shape}") from None
+    lam = np.broadcast_to(lam, shape).copy()
+    Qb = V.broadcast_to("Q", Qc, lam.shape)
     v0 = np.broadcast_to(arch.initial_variance(Qb, sigma0, sigmaT), lam.shape)
     width = lam.shape[-1] if arch.coupled else 1
     lam_r, q_r = lam.reshape(-1, width), Qb.reshape(-1, width)

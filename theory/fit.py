@@ -24,6 +24,23 @@ class Fit:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    def to_frame(self):
+        """One row (pandas): alpha, ci_lo, ci_hi, r2, n, a."""
+        import pandas as pd
+
+        return pd.DataFrame([{"alpha": self.alpha, "ci_lo": self.ci[0], "ci_hi": self.ci[1], "r2": self.r2,
+                              "n": self.n, "a": self.a}])
+
+
+class Fits(dict):
+    """fit_exponent's result: {"increasing": Fit, "decreasing": Fit} (or {"all": Fit}), a dict as before,
+    plus `.to_frame()`: one row per direction."""
+
+    def to_frame(self):
+        import pandas as pd
+
+        return pd.concat([f.to_frame().assign(direction=k) for k, f in self.items()], ignore_index=True)
+
 
 def _fit(lam: np.ndarray, tau: np.ndarray, confidence: float) -> Fit:
     n = lam.size
@@ -70,8 +87,8 @@ def fit_exponent(lam, tau_star, v0=None, gray_zone=GRAY_ZONE, confidence: float 
     lam, tau = lam.reshape(-1), tau.reshape(-1)
     ok = np.isfinite(tau)
     if v0 is None:
-        return {"all": _fit(lam[ok], tau[ok], confidence)}
+        return Fits(all=_fit(lam[ok], tau[ok], confidence))
     ratio = v0.reshape(-1) / lam
     outside = ~in_gray_zone(v0.reshape(-1), lam, gray_zone)
-    return {name: _fit(lam[ok & outside & sel], tau[ok & outside & sel], confidence)
-            for name, sel in (("increasing", ratio < 1), ("decreasing", ratio > 1))}
+    return Fits({name: _fit(lam[ok & outside & sel], tau[ok & outside & sel], confidence)
+                 for name, sel in (("increasing", ratio < 1), ("decreasing", ratio > 1))})

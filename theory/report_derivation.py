@@ -25,5 +25,31 @@ def print_derivation(arch, params: dict) -> bool:
             pt = ", ".join(f"{k}={v:.6g}" for k, v in c.counterexample.items())
             print(f"      counter-example: {pt}")
     first = d.first_failure()
+    if first is not None:
+        _explain(arch, d, params)
     print(f"result: {'all checks pass' if first is None else 'FAILED at ' + first.name}")
     return first is None
+
+
+def _explain(arch, d, params) -> None:
+    """On a failure: the derived ODE next to what the claimed solution satisfies, the symbolic residual,
+    and the derived rate −∂f/∂ψ next to the law's claimed rate."""
+    from . import symbols as S
+    from .checks import on_path
+
+    print("  derived vs claimed:")
+    print(f"    derived ODE                 dψ/dτ = f(ψ) = {sp.sstr(sp.factor(d.ode))}")
+    print(f"    derived rate                −∂f/∂ψ = {sp.sstr(sp.simplify(-sp.diff(d.ode, S.psi)))}"
+          f"   (the law claims {arch.law.rate})")
+    if d.solution is None:
+        return
+    try:
+        lhs = sp.simplify(sp.diff(d.solution, S.tau))
+        rhs = sp.simplify(d.ode.subs(on_path(arch, d.solution, arch.resolve(params))))
+        residual = sp.simplify(lhs - rhs)
+    except Exception as exc:  # sympy on a researcher's expression: say so, keep the checks printed above
+        print(f"    (sympy could not form the residual: {type(exc).__name__})")
+        return
+    print(f"    claimed solution's          dψ/dτ = {sp.sstr(lhs)}")
+    print(f"    f(ψ) along the solution     = {sp.sstr(rhs)}")
+    print(f"    symbolic residual           dψ/dτ − f(ψ) = {sp.sstr(residual)}")

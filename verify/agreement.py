@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import theory
+from theory.errors import SpecbiasError
 
 from .tolerances import Tol, tol
 
@@ -91,6 +92,9 @@ def sampling_range(run) -> dict:
 
 def compare(run, data, dataset: str = "") -> Agreement:
     """Agreement of one training run (with keep_weights=True) with its architecture's theory."""
+    if "W" not in run.arrays or "b" not in run.arrays:
+        raise SpecbiasError("compare needs the trained weights: train with keep_weights=True (this run kept "
+                            "only the gains; the generated variance is measured from W and b)")
     arch = theory.get(run.meta["arch"])
     dtype = run.meta.get("dtype", "float64").replace("torch.", "")
     psi_theory = run.theory_gains()

@@ -4,13 +4,15 @@ from __future__ import annotations
 from theory import registry
 from theory.errors import SpecbiasError
 from verify.cli import argtypes as T
+from verify.cli.modules import add_module_option, load_modules
 
 
 def cmd_derive(args) -> int:
     from theory.report_derivation import print_derivation
 
-    user = args.arch.endswith(".py")
-    archs = registry.load_module(args.arch) if user else [registry.get(args.arch)]
+    loaded = load_modules(args.module)
+    user = args.arch.endswith(".py") or any(a.name == args.arch for a in loaded)
+    archs = registry.load_module(args.arch) if args.arch.endswith(".py") else [registry.get(args.arch)]
     ok = True
     for arch in archs:
         try:
@@ -28,5 +30,6 @@ def cmd_derive(args) -> int:
 def add_parsers(sub) -> None:
     p = sub.add_parser("derive", help="derive the ODE from the loss and check every closed form")
     p.add_argument("arch", help="architecture name, or a path to a module that registers one")
+    add_module_option(p)
     p.add_argument("--param", action="append", metavar="NAME=VALUE", help="architecture parameter")
     p.set_defaults(func=cmd_derive)

@@ -3,16 +3,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory import registry
 from theory.emergence import ALL_CRITERIA, emergence_time
 from theory.fit import fit_exponent
 from theory.output import dumps
 from verify.cli import argtypes as T
+from verify.cli.modules import arch_from_args
 from verify.cli.theory import add_common, warn_on_Q
 
 
 def cmd_emergence(args) -> int:
-    arch = registry.get(args.arch)
+    arch = arch_from_args(args)
     params = T.parse_params(args.param)
     lam = np.asarray(args.lam, float)
     kw = dict(Q=args.Q, eta=args.eta, sigma0=args.sigma0, sigmaT=args.sigmaT, **params)

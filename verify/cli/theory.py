@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory import registry
 from theory.emergence import ALL_CRITERIA, emergence_time
 from theory.output import dumps
 from verify.cli import argtypes as T
+from verify.cli.modules import add_module_option, arch_from_args
 
 DEFAULT_LAM = [10, 3, 1, 0.3, 0.1, 0.03, 0.01, 0.001]  # theory.md §6, the paper's theory figures
 DEFAULT_TAU = [0, 0.01, 0.1, 1, 10, 100, 1000]
 
 
 def add_common(p, lam=True) -> None:
-    p.add_argument("arch", nargs="?", default="linear", help="architecture name (default: linear)")
+    p.add_argument("arch", nargs="?", default="linear",
+                   help="architecture name or module path (default: linear)")
+    add_module_option(p)
     if lam:
         p.add_argument("--lam", type=T.positive, nargs="+", default=DEFAULT_LAM, help="data variances λ_k")
     p.add_argument("--Q", type=T.real, default=0.1, help="initial gain (default 0.1)")
@@ -32,7 +34,7 @@ def warn_on_Q(arch, Q) -> None:
 
 
 def cmd_theory(args) -> int:
-    arch = registry.get(args.arch)
+    arch = arch_from_args(args)
     params = T.parse_params(args.param)
     lam, tau = np.asarray(args.lam, float), np.asarray(args.tau, float)
     if arch.coupled and args.lam is DEFAULT_LAM:  # the default variances, mirrored into one spectrum

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 
-import theory
 from numerics import budget
 from numerics import data as datasets
 from numerics.devices import DTYPES
@@ -15,6 +14,7 @@ from theory.output import check_out, dumps
 from verify.agreement import judge
 from verify.cli import argtypes as T
 from verify.cli.argtypes import parse_params
+from verify.cli.modules import add_module_option, arch_from_args
 from verify.cli.train_nets import (
     AFFINE_ONLY,
     FIXED_D,
@@ -128,7 +128,7 @@ def cmd_train(args) -> int:
     if args.model:
         return cmd_train_network(args)
     check_kind_options(args)
-    arch = theory.get(args.arch)
+    arch = arch_from_args(args)
     check_options_apply(arch, args)
     params = parse_params(args.param)
     arch.resolve(params)
@@ -172,7 +172,9 @@ def cmd_train(args) -> int:
 
 def add_parsers(sub) -> None:
     p = sub.add_parser("train", help="train the matching torch model by gradient descent (numerics)")
-    p.add_argument("arch", nargs="?", default="linear", help="architecture name (default: linear)")
+    p.add_argument("arch", nargs="?", default="linear",
+                   help="architecture name or module path (default: linear)")
+    add_module_option(p)
     p.add_argument("--d", type=T.count(hi=datasets.MAX_DIM), default=None,
                    help="data dimension / signal length (default 32, 64 = 8×8 images for 2-D models; fixed for "
                         "digits and lfw)")

@@ -15,7 +15,7 @@ from verify.cli import argtypes as T
 #: `specbias train` options of the affine models alone, and of the networks (--model) alone: giving one
 #: to the other kind of run is refused rather than silently ignored
 AFFINE_ONLY = ("arch", "mode", "init", "scale", "Q", "eta", "param", "model_param", "levels", "sigma0",
-               "sigmaT", "h", "step_fraction", "tau_max", "keep_weights", "force")
+               "sigmaT", "h", "step_fraction", "tau_max", "keep_weights", "force", "module")
 NETWORK_ONLY = ("protocol", "precond", "weight", "width", "depth", "kernel", "channels", "samples",
                 "heun_steps", "bootstrap", "final_denoise", "n_train", "fourier")
 #: the fixed dimension of each real data set (patches: d = P², any square); train ARCH and --model both refuse

@@ -5,6 +5,7 @@ import sys
 
 import theory
 from theory.output import dumps
+from verify.cli.modules import add_module_option, load_modules
 from verify.properties import profiles
 
 
@@ -12,8 +13,7 @@ def cmd_verify(args) -> int:
     from verify.properties.engine import run_suite
 
     profiles.register()
-    for path in args.module or []:
-        theory.load_module(path)
+    load_modules(args.module)
     archs = [theory.get(a).name for a in args.arch] or None
     live = (lambda o: print(f"  {o.status}  {o.arch:>14}  {o.prop}" + (f"  ({o.message})" if o.skipped else ""),
                             flush=True)) if not args.json else None
@@ -38,6 +38,6 @@ def add_parsers(sub) -> None:
     p.add_argument("arch", nargs="*", help="architectures (default: all registered)")
     p.add_argument("--profile", default="ci", choices=profiles.PROFILES)
     p.add_argument("--only", nargs="+", metavar="PROPERTY", help="run only these properties")
-    p.add_argument("--module", action="append", metavar="PATH", help="load an architecture module first")
+    add_module_option(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_verify)

@@ -17,8 +17,8 @@ def tau_star_panels(path, panels: list[dict]) -> None:
         ax.set_xlabel("data variance along the vector λ")
         ax.set_ylabel("τ* (geometric)")
         ax.set_title(p["title"], fontsize=9)
-        ax.legend(fontsize=6)
-    _save(fig, path)
+    axes[len(panels) - 1].legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
+    _save(fig, path)  # one legend for all panels, right of the last one: never over the data
 
 
 def bars(path, groups: list[str], series: dict, ylabel: str, title: str, line: float | None = None) -> None:
@@ -33,8 +33,8 @@ def bars(path, groups: list[str], series: dict, ylabel: str, title: str, line: f
     ax.set_xticklabels(groups, fontsize=7)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=6, ncol=3)
-    _save(fig, path)
+    ax.legend(fontsize=6, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.22), borderaxespad=0)
+    _save(fig, path)  # below the tick labels: never over the bars
 
 
 def heatmaps(path, panels: list[dict]) -> None:

@@ -114,7 +114,17 @@ def _figures(exp, run, em, cmp, tmp: Path) -> list:
     if len(run.meta["data"]["shape"]) == 3:
         names.append(f"{exp.name}-samples.png")
         F.samples(tmp / names[-1], tau, run.samples, run.meta["data"]["shape"], f"{exp.name}: samples (CRN)")
-    return [doc.figure(n, n.removesuffix('.png')) for n in names]
+    captions = [f"{exp.name}: generated variance of each mode over training, divided by its target λ (colour: λ, "
+                "log scale); the dashed line is λ̃ = λ.",
+                f"{exp.name}: ln(λ̃/λ) over checkpoints × modes (λ descending; blue below target, red above), "
+                "each mode's emergence time (geometric criterion) as a dot, gray-zone modes shaded.",
+                f"{exp.name}: emergence time τ* (geometric criterion) against λ, increasing and decreasing modes "
+                "with their power-law fits over their own data, gray-zone modes as crosses, and the linear "
+                "theory on the same spectrum scaled by the fitted time-scale factor (dashed)."]
+    if len(names) == 4:
+        captions.append(f"{exp.name}: generated samples from the same latents (rows) at six checkpoints (columns, "
+                        "τ below each).")
+    return [doc.figure(n, c) for n, c in zip(names, captions)]
 
 
 def _setup_text(run) -> str:
@@ -277,6 +287,10 @@ INTRO = ("Do real networks follow the inverse-variance law τ* ∝ λ^−α, α 
          "protocol over ≥ 3 seeds (`specbias report --preset nonlinear-paper`).")
 
 
+LINKS = ("The agreement report for the linear theory is [reports/default/report.md](../default/report.md) "
+         "(`specbias report`); the second paper's is [reports/spiked/report.md](../spiked/report.md).")
+
+
 def _experiment(exp, tmp: Path, seeds: list, progress: bool) -> tuple[list, list]:
     """Blocks and JSON tables of one experiment: the first seed in full (figures, convention ladder); with
     several seeds (paper protocol) each further seed's section and the verdict over seeds."""
@@ -309,7 +323,7 @@ def build(name: str = "nonlinear", seed: int = 0, out="reports", progress: bool 
     experiments = EXPERIMENTS if experiments is None else experiments
     output.prepare(out, name)
     with output.Staged(out, name) as tmp:
-        blocks = [doc.h1("specbias report: nonlinear denoisers"), doc.p(INTRO)]
+        blocks = [doc.h1("specbias report: nonlinear denoisers"), doc.p(INTRO), doc.p(LINKS)]
         tables = []
         for exp in experiments:
             use = list(range(seed, seed + seeds)) if exp.protocol == "paper" else [seed]

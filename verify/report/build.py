@@ -19,6 +19,9 @@ from theory.errors import SpecbiasError
 from verify.localconv import report as report_localconv
 from verify.report import data as R
 from verify.report import document as doc
+from verify.report import results as results_nc
+from verify.report import summary as S
+from verify.report.derivations import DerivationFailed, Derivations, failure_message
 from verify.report.figure_blocks import figure_blocks as _figures
 from verify.setups import data_kind, report_data
 from verify.tolerances import tol
@@ -65,8 +68,10 @@ def _tables(results, preset) -> list:
         s = r.agreement.summary()
         rows.append([r.name, s["dataset"], s["mode"], _fmt(s["worst_weight_error"]),
                      _fmt(s["weight_tolerance"]["abs"]), _fmt(s["worst_log_variance_error"]),
-                     _fmt(s["log_variance_tolerance"]["abs"]), "pass" if s["ok"] else "FAIL"])
+                     _fmt(s["log_variance_tolerance"]["abs"]), S.agreement_cell(r)])
     blocks.append(doc.table(rows))
+    if S.window_text(results):
+        blocks.append(doc.p(S.window_text(results)))
     blocks.append(doc.p(f"Tolerances (verify/tolerances.py) — weights: {tol('trajectory-gd-bound').reason}; "
                         "each run's own bound is the tolerance column. Generated variance: "
                         f"{tol('log-variance-trained').reason}."))
@@ -96,19 +101,21 @@ def _tables(results, preset) -> list:
     return blocks
 
 
-def _payload(results, preset, seed) -> tuple[dict, dict]:
+def _payload(results, preset, seed, derivations) -> tuple[dict, dict]:
     """The report's tables as JSON and its arrays for the NPZ file (no wall times: reruns are identical)."""
-    tables = {"seed": seed, "preset": preset.__dict__, "architectures": {}}
+    tables = {"seed": seed, "preset": preset.__dict__, "architectures": {},
+              "derivations_ok": all(s.ok for s in derivations.values())}
     arrays = {}
     for r in results:
         tables["architectures"][r.name] = {
-            "dataset": r.dataset, "basis": r.basis, "v0": r.v0,
+            "dataset": r.dataset, "basis": r.basis, "v0": r.v0, "derivation": derivations[r.name].as_dict(),
             "fits": {c: {k: f.as_dict() for k, f in fs.items()} for c, fs in r.fits.items()},
             "exponents": {f"Q={q:g} {c}": {k: f.as_dict() for k, f in fs.items()}
                           for (q, c), fs in r.exponents.items()},
             "departure": [f.as_dict() for f in r.flags],
             "agreement": r.agreement.summary() if r.agreement is not None else {"skipped": r.untrained},
             "run": None if r.run is None else {k: v for k, v in r.run.meta.items() if not _is_timing(k)},
+            "training_window": r.window or None, "not_emerged": R.not_emerged(r)[0],
         }
         arrays.update({f"{r.name}/lam": r.lam, f"{r.name}/tau": r.tau, f"{r.name}/log_variance": r.log_variance,
                        f"{r.name}/tau_star_geometric": r.tau_star["geometric"],
@@ -126,11 +133,13 @@ def _is_timing(key: str) -> bool:
 
 
 def build(name: str = "default", preset: str = "default", seed: int = 0, out="reports", archs=None,
-          progress: bool = True) -> Path:
+          progress: bool = True, allow_failed_derivation: bool = False) -> Path:
     """Compute and write the report for `archs` (all registered by default); returns its folder.
 
     Checked before any compute: `name` is a plain folder name, `out` a writable folder, and an existing
-    `out/name` was written by specbias (theory.output); the write is atomic (theory.output.Staged)."""
+    `out/name` was written by specbias (theory.output); the write is atomic (theory.output.Staged).
+    Each architecture is derived (verify.report.derivations); a failed derivation raises DerivationFailed
+    and writes nothing, unless `allow_failed_derivation`, which writes the report with the failure on top."""
     if preset not in R.PRESETS:
         raise SpecbiasError(f"preset must be one of {', '.join(R.PRESETS)} (got {preset!r}); the reports of "
                             "their own (spiked, nonlinear) are built by verify.cli.report.REPORTS")
@@ -138,23 +147,36 @@ def build(name: str = "default", preset: str = "default", seed: int = 0, out="re
     seed = V.seed(seed)
     names = [theory.get(a).name for a in (archs or theory.available())]
     output.prepare(out, name)
-    results = compute(names, cfg, seed, progress)
+    derivs = Derivations(names)
+    try:
+        if derivs.failed() and not allow_failed_derivation:  # a researcher's module: known before training
+            raise DerivationFailed(failure_message(derivs.failed()))
+        results = compute(names, cfg, seed, progress)
+        derivations = derivs.result()
+    finally:
+        derivs.close()
+    failed = [s for s in derivations.values() if not s.ok]
+    if failed and not allow_failed_derivation:
+        raise DerivationFailed(failure_message(failed))
     with output.Staged(out, name) as tmp:
-        blocks = _intro(name, preset, cfg, seed, names) + _tables(results, cfg) + [doc.h2("Figures")]
+        blocks = _intro(name, preset, cfg, seed, names, derivations)
+        blocks += S.summary_blocks(results, derivations) + _tables(results, cfg) + [doc.h2("Figures")]
         blocks += _figures(results, tmp)
-        tables, arrays = _payload(results, cfg, seed)
+        tables, arrays = _payload(results, cfg, seed, derivations)
         if report_localconv.ARCHS & set(names):
             local_blocks, tables["local_convolution"] = report_localconv.section(tmp)
             blocks += local_blocks
         doc.write_report(tmp, name, blocks, tables, arrays)
+        results_nc.write(results, tmp, derivations, skip_meta=_is_timing)
     return Path(out) / name
 
 
-def _intro(name, preset, cfg, seed, names) -> list:
+def _intro(name, preset, cfg, seed, names, derivations=None) -> list:
     return [
         doc.h1(f"specbias agreement report: {name}"),
-        doc.p("Does the analytical theory of spectral bias hold for these architectures? Each one's closed "
-              "forms (derived and checked in sympy) are compared with real gradient-descent training of the "
+        *S.failure_blocks(derivations or {}),
+        doc.p("Does the analytical theory of spectral bias hold for these architectures? Each one's "
+              f"{S.intro_claim(derivations)} are compared with real gradient-descent training of the "
               "matching torch model, and its emergence exponent and converged spectrum are classified."),
         doc.p(f"Preset {preset!r}: theory on d = {cfg.d} (the paper's log-normal spectrum for eigenbasis "
               f"models, a stationary power-law 1-D signal for convolutions, image patches and image rows "
@@ -163,5 +185,6 @@ def _intro(name, preset, cfg, seed, names) -> list:
               f"Architectures: {', '.join(names)}."),
         doc.p("The second paper (finite training sets, the spiked covariance model, reverse chains as power "
               "iteration) has its own report: `specbias report --preset spiked` writes [reports/spiked/report.md]"
-              "(../spiked/report.md)."),
+              "(../spiked/report.md); networks trained like the first paper's: `specbias report --preset "
+              "nonlinear` writes [reports/nonlinear/report.md](../nonlinear/report.md)."),
     ]

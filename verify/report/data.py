@@ -22,7 +22,9 @@ class Preset:
     checkpoints: int = 16
     n_tau: int = 160
     tau_max: float = 1e3
-    train_tau_max: float = 30.0  # every training mode has emerged by then (λ_min ≈ 0.1)
+    train_tau_max: float = 30.0  # the shortest training window (every built-in's modes emerge by τ ≈ 8)
+    window_margin: float = 3.0  # the window reaches at least this × the latest exact τ* of the training modes
+    window_cap: float = 100.0  # ... but at most this × train_tau_max (the modes beyond are then reported)
 
 
 PRESETS = {
@@ -53,6 +55,7 @@ class ArchResult:
     measured_tau_star: np.ndarray | None = None
     params: dict = field(default_factory=dict)  # theory parameters used (e.g. N = signal length)
     untrained: str = ""  # why there is no training run (e.g. no torch model declared)
+    window: dict = field(default_factory=dict)  # the training window and why (training_window)
 
 
 def sized(arch, n: int) -> dict:
@@ -116,9 +119,28 @@ def train_and_compare(res: ArchResult, lam_train: np.ndarray, preset: Preset, se
         res.untrained = "no torch model declared (theory only)"
         return
     data, kw = training_setup(arch, preset.train_d, lam_train, seed, levels=32)
-    taus = np.geomspace(1e-3, preset.train_tau_max, preset.checkpoints)
+    res.window = training_window(arch, data.basis(arch.basis)[0], preset, Q, kw["params"])
+    taus = np.geomspace(1e-3, res.window["tau_max"], preset.checkpoints)
     run = train.train(res.name, data, Q=Q, taus=taus, keep_weights=True, progress=False, **kw)
     res.run = run
     res.agreement = compare(run, data, data.name)
     lam_meas = np.exp(res.agreement.measured_log_variance).T  # [mode, checkpoint]
     res.measured_tau_star = emergence_from_checkpoints(run.tau, lam_meas, res.v0, run.lam)
+
+
+def training_window(arch, lam, preset: Preset, Q: float, params: dict) -> dict:
+    """The last checkpoint τ_max of a training run, from the theory: the later of preset.train_tau_max and
+    window_margin × the latest exact τ* (geometric) of the run's modes, capped at window_cap × train_tau_max."""
+    ts = theory.emergence_time(arch, lam, Q=Q, **params)
+    latest = float(np.nanmax(ts)) if np.any(np.isfinite(ts)) else float("nan")
+    want = preset.window_margin * latest if np.isfinite(latest) else preset.train_tau_max
+    cap = preset.window_cap * preset.train_tau_max
+    return {"tau_max": float(min(max(preset.train_tau_max, want), cap)), "latest_tau_star": latest,
+            "margin": preset.window_margin, "floor": preset.train_tau_max, "cap": cap, "capped": bool(want > cap)}
+
+
+def not_emerged(res: ArchResult) -> tuple[int, int]:
+    """(modes of the trained run with no measured crossing by the last checkpoint, trained modes)."""
+    if res.run is None or res.measured_tau_star is None:
+        return 0, 0
+    return int(np.sum(~np.isfinite(res.measured_tau_star))), int(res.measured_tau_star.size)

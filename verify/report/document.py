@@ -1,8 +1,8 @@
-"""A report as a list of blocks, rendered to Markdown and to standalone HTML (no extra dependency), and
-written with its tables and arrays (write_report)."""
+"""A report as a list of blocks, rendered to Markdown and to standalone HTML (markdown-it-py, see
+verify.report.html_render: anchors, a table of contents, captions, collapsible long tables), and written with
+its tables and arrays (write_report)."""
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +35,7 @@ def to_markdown(blocks: list[Block]) -> str:
             out.append(b.text)
         elif b.kind == "table":
             head, *body = b.rows
-            lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+            lines = ["| " + " | ".join(c.replace("|", "\\|") for c in head) + " |", "|" + "---|" * len(head)]
             lines += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in body]
             out.append("\n".join(lines))
         elif b.kind == "figure":
@@ -44,26 +44,10 @@ def to_markdown(blocks: list[Block]) -> str:
 
 
 def to_html(blocks: list[Block], title: str) -> str:
-    e = html.escape
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{e(title)}</title><style>"
-             "body{font-family:sans-serif;max-width:1100px;margin:2em auto;line-height:1.4}"
-             "table{border-collapse:collapse;font-size:0.9em}td,th{border:1px solid #ccc;padding:3px 6px}"
-             "th{background:#eee}img{max-width:100%}figcaption{font-style:italic}"
-             "</style></head><body>"]
-    for b in blocks:
-        if b.kind in ("h1", "h2"):
-            parts.append(f"<{b.kind}>{e(b.text)}</{b.kind}>")
-        elif b.kind == "p":
-            parts.append(f"<p>{e(b.text)}</p>")
-        elif b.kind == "table":
-            head, *body = b.rows
-            rows = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in body)
-            parts.append("<table><tr>" + "".join(f"<th>{e(c)}</th>" for c in head) + f"</tr>{rows}</table>")
-        elif b.kind == "figure":
-            parts.append(f"<figure><img src='{e(b.path)}' alt='{e(b.text)}'>"
-                         f"<figcaption>{e(b.text)}</figcaption></figure>")
-    parts.append("</body></html>\n")
-    return "\n".join(parts)
+    """Standalone HTML: the Markdown rendered by markdown-it-py, anchors, contents, captions (html_render)."""
+    from .html_render import render
+
+    return render(blocks, title)
 
 
 def write_report(out, name: str, blocks, tables, arrays) -> None:

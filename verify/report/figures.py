@@ -27,6 +27,18 @@ def _colors(n: int):
     return plt.cm.viridis(np.linspace(0.0, 0.9, n))
 
 
+def _lam_colors(fig, ax, lam: np.ndarray):
+    """One colour per mode from its λ (log scale, viridis) with the key as a colorbar labelled λ; by index
+    (no key) when the λ are not positive and distinct."""
+    if lam.size < 2 or not np.all(lam > 0) or lam.min() == lam.max():
+        return _colors(lam.size)
+    from matplotlib.colors import LogNorm
+
+    sm = plt.cm.ScalarMappable(cmap="viridis", norm=LogNorm(lam.min(), lam.max()))
+    fig.colorbar(sm, ax=ax, label="λ (mode variance)", pad=0.02, fraction=0.06)
+    return [sm.to_rgba(v) for v in lam]
+
+
 def _save(fig, path) -> None:
     fig.tight_layout()
     fig.savefig(path, **PNG)
@@ -40,7 +52,7 @@ def trajectories(path, panels: list[dict], ylabel: str, title: str, log_y: bool 
              optional "target"[mode]}."""
     fig, axes = _grid(len(panels))
     for ax, p in zip(axes, panels):
-        colors = _colors(len(p["lam"]))
+        colors = _lam_colors(fig, ax, np.asarray(p["lam"], float))
         for k, c in enumerate(colors):
             ax.plot(p["tau"], p["theory"][k], color=c, lw=1.2)
             if "meas" in p:
@@ -72,19 +84,26 @@ def emergence(path, panels: list[dict]) -> None:
             ax.loglog(p["lam"][ok & gray], p["tau_star"][ok & gray], ".", color="0.7", ms=4,
                       label="gray zone (excluded)")
         fit = p.get("fit")
-        if fit is not None and fit.n >= 2:
-            xs = np.geomspace(p["lam"][ok].min(), p["lam"][ok].max(), 20)
+        fitted = ok & ~gray & (ratio < 1)  # the modes the fit used: its line spans their λ only
+        if fit is not None and fit.n >= 2 and fitted.sum() >= 2:
+            xs = np.geomspace(p["lam"][fitted].min(), p["lam"][fitted].max(), 20)
             ax.loglog(xs, fit.a * xs ** (-fit.alpha), "r-", lw=1,
                       label=f"α = {fit.alpha:.3f} [{fit.ci[0]:.3f}, {fit.ci[1]:.3f}]")
-        if "tau_meas" in p:
+        if "tau_meas" in p:  # no legend entry without points: a note in the panel says why instead
             okm = np.isfinite(p["tau_meas"])
-            ax.loglog(p["lam_meas"][okm], p["tau_meas"][okm], "o", mfc="none", ms=5, color="tab:blue",
-                      label="trained model")
+            if okm.any():
+                ax.loglog(p["lam_meas"][okm], p["tau_meas"][okm], "o", mfc="none", ms=5, color="tab:blue",
+                          label="trained model")
+            if not okm.all():
+                ax.text(0.02, 0.02, f"trained: {int((~okm).sum())} of {okm.size} modes did not emerge",
+                        transform=ax.transAxes, fontsize=7, color="tab:red")
         if "tau_theory_meas" in p:
             okt = np.isfinite(p["tau_theory_meas"])
-            ax.loglog(p["lam_meas"][okt], p["tau_theory_meas"][okt], "x", ms=4, color="tab:blue",
-                      label="theory, trained size")
+            if okt.any():
+                ax.loglog(p["lam_meas"][okt], p["tau_theory_meas"][okt], "x", ms=4, color="tab:blue",
+                          label="theory, trained size")
         ax.set_title(p["title"], fontsize=9)
+        ax.xaxis.set_minor_formatter(plt.NullFormatter())  # a narrow λ range: minor labels ran together
         ax.set_xlabel("mode variance λ")
         ax.set_ylabel("emergence time τ*")
         ax.legend(fontsize=7)

@@ -127,7 +127,8 @@ def clocks(path, res: dict) -> None:
     ax2.set_ylabel("noise variance", color="C3")
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
-    ax.legend(h1 + h2, l1 + l2, fontsize=6, loc="upper center")
+    ax.legend(h1 + h2, l1 + l2, fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2,
+              borderaxespad=0)  # below the axes: the curves fill the panel
     ax.set_title("Three clocks: high-variance modes are learned first, learnable at more noise, fixed first",
                  fontsize=8)
     _save(fig, path)

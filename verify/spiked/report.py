@@ -135,7 +135,10 @@ def build(name: str = "spiked", seed: int = 0, out="reports", progress: bool = T
                   doc.p("The second paper's claims (Weitzner et al., arXiv 2410.14730) in the linear case: PCA of "
                         "noisy samples aligns with the data only below a critical noise λ√(n/d); high-variance "
                         "modes are fixed first; repeated Wiener denoising is power iteration. "
-                        f"Seed {seed}, float64.")]
+                        f"Seed {seed}, float64."),
+                  doc.p("The agreement report for the first paper's linear theory is [reports/default/report.md]"
+                        "(../default/report.md) (`specbias report`); networks trained like the first paper's: "
+                        "[reports/nonlinear/report.md](../nonlinear/report.md).")]
         blocks += _spiked_blocks(res) + _other_blocks(res) + _conventions()
         doc.write_report(tmp, name, blocks, _tables(res, seed), _arrays(res))
     return Path(out) / name

@@ -31,8 +31,30 @@ def _arch(_, name):
     if not isinstance(name, str):
         raise SpecbiasError("must be an architecture name")
     if name not in theory.available():
-        raise SpecbiasError(f"unknown architecture (valid: {', '.join(theory.available())})")
+        raise SpecbiasError(f"unknown architecture (valid: {', '.join(theory.available())}; a researcher's "
+                            "own: give its file as module)")
     return name
+
+
+def _module(_, path):
+    """`module: my_arch.py`: loaded here (theory.load_module, the CLI's --module path) so that `arch` may name
+    what it registers; stored as an absolute path, and loaded again in each worker before its run."""
+    if path is None:
+        return None
+    if not isinstance(path, str) or not path.endswith(".py"):
+        raise SpecbiasError("must be the path of a .py architecture module")
+    from pathlib import Path
+
+    path = str(Path(path).resolve())
+    theory.load_module(path)
+    return path
+
+
+def get_arch(c: dict):
+    """The configuration's architecture; its module is loaded first where this process lacks it (a worker)."""
+    if c.get("module") and c["arch"] not in theory.available():
+        theory.load_module(c["module"])
+    return theory.get(c["arch"])
 
 
 def _criteria(_, value):
@@ -85,8 +107,9 @@ class TrainKind(RunKind):
 
     @property
     def keys(self) -> dict:
-        return {
-            "arch": Key("linear", _arch, "architecture (theory.available())"),
+        return {  # module first: it registers the architecture that arch names
+            "module": Key(None, _module, "a researcher's architecture module (.py) to load"),
+            "arch": Key("linear", _arch, "architecture (theory.available(), or one registered by module)"),
             "spectrum": Key("lognormal", choice(*_spectra()), "data spectrum (numerics.data.spectrum)"),
             "beta": Key(1.0, number(0.0, open_lo=True), "power-law exponent (spectrum = powerlaw)"),
             "d": Key(16, integer(2, 4096), "data dimension / signal length"),
@@ -110,7 +133,7 @@ class TrainKind(RunKind):
         parameter (N) is the data's d."""
         from numerics.train import SIZE_PARAMS
 
-        arch = theory.get(config["arch"])
+        arch = get_arch(config)
         out = {}
         for name, default in arch.params.items():
             default = config["d"] if name in SIZE_PARAMS else default
@@ -121,6 +144,8 @@ class TrainKind(RunKind):
         """As RunKind.normalise, with keys that do not apply set to None (beta off the powerlaw
         spectrum, batch in the population protocol), so equal runs get equal keys."""
         out = super().normalise(config)
+        if out["module"] is None:  # absent, as before the key existed: stored runs keep their keys
+            del out["module"]
         if out["spectrum"] != "powerlaw":
             out["beta"] = None
         if out["protocol"] == "population":
@@ -131,7 +156,7 @@ class TrainKind(RunKind):
         """Everything the run needs that can be checked without training: Q in the architecture's
         range and not a fixed point, the checkpoint range, and the closed form evaluated on the run's
         own data at τ = 0 (e.g. a kernel wider than the signal is refused there)."""
-        arch = theory.get(c["arch"])
+        arch = get_arch(c)
         try:
             arch.check_Q(c["Q"])
         except SpecbiasError as exc:
@@ -149,7 +174,7 @@ class TrainKind(RunKind):
 
     def declared(self, c: dict, criterion: str, direction: str) -> tuple:
         """The architecture's registered law (theory.Law.exponent_range), increasing modes only."""
-        law = theory.get(c["arch"]).law
+        law = get_arch(c).law
         if law.kind != "inverse-variance":
             return None, f"law {law.kind}: {law.rate}"
         if direction != "increasing":
@@ -165,11 +190,11 @@ class TrainKind(RunKind):
         from ..setups import training_setup
 
         lam = data.spectrum(c["spectrum"], c["d"], beta=c["beta"] or 1.0, seed=c["seed"])
-        return training_setup(theory.get(c["arch"]), c["d"], lam, c["seed"], levels=c["levels"], m=c.get("m"))
+        return training_setup(get_arch(c), c["d"], lam, c["seed"], levels=c["levels"], m=c.get("m"))
 
     @staticmethod
     def params(c: dict, kw: dict) -> dict:
-        arch = theory.get(c["arch"])
+        arch = get_arch(c)
         return {**{k: c[k] for k in arch.params}, **kw["params"]}
 
     def run(self, c: dict) -> Result:
