@@ -166,7 +166,7 @@ def test_verdict_against_declared_range(mean, seed_half, within, expected):
 def test_summary_reports_both_intervals(tmp_path):
     res = sweep.run_sweep(sweep.parse(tiny(seeds=3)), tmp_path, serial=True, progress=False)
     g = next(g for g in res.groups if g.direction == "increasing")
-    alphas = res.results["alpha.geometric.increasing"].to_numpy()
+    alphas = res.results["alpha_geometric_increasing"].to_numpy()
     assert g.mean == pytest.approx(alphas.mean(), rel=1e-12) and g.n_ok == 3
     md = (tmp_path / "summary.md").read_text()
     assert f"[{g.mean - g.seed_half:.3f}, {g.mean + g.seed_half:.3f}]" in md

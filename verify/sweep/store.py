@@ -2,7 +2,8 @@
 
     OUT/runs/<key>.json    one record per finished run (ok or failed), written atomically by the client
                            as soon as the run returns: the resume state
-    OUT/results.parquet    the tidy table, one row per run of the current spec (see `row`)
+    OUT/results.parquet    the tidy table, one row per run of the current spec (see `row`; names and
+                           dtypes: verify.sweep.columns, which also reads older files)
     OUT/modes.parquet      the runs' emergence tables, one row per (run, criterion, mode)
     OUT/metadata.json      the spec, counts, column meanings, library versions
 
@@ -22,21 +23,23 @@ import pandas as pd
 from theory import output
 from theory.output import write_atomic
 
+from .columns import name, typed
+
 COLUMNS = {
     "key": "hash of the run's normalised configuration and code version (the resume key)",
     "config_id": "hash of the configuration without the seed (runs sharing it are one configuration)",
     "label": "the swept keys of this configuration",
     "status": "ok or failed",
     "error": "the failure (exception type and message), empty when ok",
-    "alpha.C.D": "fitted exponent α of τ* ∝ λ^−α, criterion C, direction D (increasing/decreasing modes)",
-    "alpha_lo.C.D, alpha_hi.C.D": "the run's own 95% CI of α (Student t on the regression)",
-    "r2.C.D, n.C.D": "R² and the number of modes in the fit",
-    "theory_alpha.C.D": "α of the closed form's exact τ* for the same modes",
+    "alpha_C_D": "fitted exponent α of τ* ∝ λ^−α, criterion C, direction D (increasing/decreasing modes)",
+    "alpha_lo_C_D, alpha_hi_C_D": "the run's own 95% CI of α (Student t on the regression)",
+    "r2_C_D, n_C_D": "R² and the number of modes in the fit",
+    "theory_alpha_C_D": "α of the closed form's exact τ* for the same modes",
     "wall_s, cpu_s": "wall and CPU time of the run in its worker",
     "device, worker": "where it ran",
     "attempt": "the submission that produced the record: 1 = the first pass (serial or Dask; Dask's own "
                "scheduler retries are inside it), 2 = the solo retry of a run whose worker died (verify.sweep.cluster)",
-    "version.*": "library versions in the worker",
+    "version_*": "library versions in the worker",
 }
 
 
@@ -126,19 +129,19 @@ def row(record: dict, label: str = "") -> dict:
            "status": record["status"], "error": record.get("error") or ""}
     out.update({k: _cell(v) for k, v in record["config"].items()})
     for e in record.get("exponents", []):
-        cd = f"{e['criterion']}.{e['direction']}"
-        out.update({f"alpha.{cd}": e["alpha"], f"alpha_lo.{cd}": e["ci_lo"], f"alpha_hi.{cd}": e["ci_hi"],
-                    f"r2.{cd}": e["r2"], f"n.{cd}": e["n"], f"theory_alpha.{cd}": e.get("theory_alpha")})
+        cd = name(e["criterion"], e["direction"])
+        out.update({f"alpha_{cd}": e["alpha"], f"alpha_lo_{cd}": e["ci_lo"], f"alpha_hi_{cd}": e["ci_hi"],
+                    f"r2_{cd}": e["r2"], f"n_{cd}": e["n"], f"theory_alpha_{cd}": e.get("theory_alpha")})
     out.update(record.get("scalars", {}))
     for k in ("wall_s", "cpu_s", "device", "worker", "attempt", "finished_at"):
         out[k] = record.get(k)
-    out.update({f"version.{k}": v for k, v in record.get("versions", {}).items()})
+    out.update({f"version_{k}": v for k, v in record.get("versions", {}).items()})
     return out
 
 
 def tables(records: list, labels: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(results: one row per run, modes: one row per run × criterion × mode)."""
-    results = pd.DataFrame([row(r, labels.get(r["config_id"], "")) for r in records])
+    results = typed(pd.DataFrame([row(r, labels.get(r["config_id"], "")) for r in records], dtype=object))
     modes = pd.DataFrame([{"key": r["key"], "config_id": r["config_id"], "seed": r["config"].get("seed"), **m}
-                          for r in records for m in r.get("modes", [])])
-    return results, modes
+                          for r in records for m in r.get("modes", [])], dtype=object)
+    return results, typed(modes)
