@@ -67,6 +67,10 @@ CASES = {
         (["train", "--model", "mlp", "--width", "2.5"], "--width"),
         (["train", "--model", "mlp", "--depth", "-1"], "--depth"),
         (["train", "--model", "mlp", "--samples", "1"], "--samples"),
+        # a bootstrap replicate resampling one sample n times has zero variance (chance n^(1-n) each):
+        # `bench nonlinear --samples 2` ended after training with "initial variance (v0) must be > 0"
+        (["bench", "nonlinear", "--samples", "2"], "[8, 10,000,000]"),
+        (["train", "--model", "mlp", "--samples", "7"], "[8, 100,000,000]"),
         (["train", "--model", "unet", "--channels", "8", "-8"], "--channels"),
         (["spiked", "threshold", "--lam", "1", "--d", "10", "--n", "10", "--M", "2.5"], "--M"),
         (["spiked", "simulate", "--lam", "1", "--d", "10", "--n", "10", "--seed", "-1"], "--seed"),

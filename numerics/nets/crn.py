@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from numerics import measure
+from numerics.nets.resampling import DEFAULT_BOOTSTRAP
 from theory.errors import SpecbiasError
 
 
@@ -36,7 +37,7 @@ class CheckpointSampler:
     seed: int = 0
     final_denoise: bool = False
     crn: bool = True
-    bootstrap: int = 200
+    bootstrap: int = DEFAULT_BOOTSTRAP
     keep: int = 16  # samples stored per checkpoint (sample grids)
     chunk: int = 1024  # samples per sampler pass: a [1024, width] activation stays in cache (4000 at once
     # was ~17% slower per evaluation for the width-256 MLP on a 2-core CPU; the samples do not interact)

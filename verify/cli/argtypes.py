@@ -15,6 +15,7 @@ import re
 
 import numpy as np
 
+from numerics.nets.resampling import DEFAULT_BOOTSTRAP, DEGENERATE_RISK, MIN_SAMPLES
 from theory import output
 from theory import validate as V
 from theory.errors import SpecbiasError
@@ -44,6 +45,22 @@ out_dir = _typed(lambda s: output.check_dir(s, "value") and s, "folder")
 def count(lo: int = 1, hi: int | None = None):
     """An integer option in [lo, hi]."""
     return _typed(lambda s: V.count("value", s, lo=lo, hi=hi), "integer")
+
+
+def samples(hi: int):
+    """Generated samples per checkpoint of a network run (`bench nonlinear`, `train --model`): an integer
+    in [MIN_SAMPLES, hi]. Fewer samples make a bootstrap replicate that resamples one sample n times
+    likely (numerics.nets.resampling.degenerate_risk: chance n^(1−n) each, 200 replicates), whose variances are
+    all 0: the run would end after training with "initial variance (v0) must be > 0"."""
+    def check(text):
+        try:
+            return V.count("value", text, lo=MIN_SAMPLES, hi=hi)
+        except SpecbiasError as exc:
+            raise SpecbiasError(f"{exc}; with fewer than {MIN_SAMPLES} samples one of the {DEFAULT_BOOTSTRAP} "
+                                f"bootstrap replicates resamples a single sample (all variances 0) with chance "
+                                f"> {DEGENERATE_RISK:g}") from None
+
+    return _typed(check, "integer")
 
 
 def fraction(lo_open: bool = True, hi_open: bool = True):

@@ -218,12 +218,14 @@ def add_parsers(sub) -> None:
     p.add_argument("--times", type=T.count(hi=10**8), default=None, help="theory only (default 1000)")
     p.add_argument("--device", type=T.device, default=None, help="numerics/nonlinear: auto, cpu, cuda or cuda:N")
     for name, hi, what in (("steps", 10**7, "optimiser steps (5000)"), ("checkpoints", 10**4, "checkpoints (67)"),
-                           ("samples", 10**7, "samples per checkpoint (4000)"), ("d", 10**5, "data dimension (128)"),
+                           ("samples", 10**7, f"samples per checkpoint (4000; at least {T.MIN_SAMPLES})"),
+                           ("d", 10**5, "data dimension (128)"),
                            ("threads", THREADS_PER_CORE * (os.cpu_count() or 1),
                             f"CPU threads (all cores; at most {THREADS_PER_CORE} per core: more only contend, "
                             "and OpenMP aborts the process when it cannot start them)"),
                            ("peak-size", 16384, "n of the n x n peak matmul (4096)")):
-        p.add_argument(f"--{name}", type=T.count(lo=2 if name == "checkpoints" else 1, hi=hi), default=None,
+        kind = T.samples(hi) if name == "samples" else T.count(lo=2 if name == "checkpoints" else 1, hi=hi)
+        p.add_argument(f"--{name}", type=kind, default=None,
                        help=f"nonlinear only: {what}")
     p.add_argument("--out", default=None, help="nonlinear only: write the JSON here")
     p.add_argument("--until-emerged", action="store_const", const=True, default=None,

@@ -149,8 +149,8 @@ def add_network_args(p) -> None:
     g.add_argument("--kernel", type=T.count(hi=MAX_KERNEL), default=None, help="convolution kernel size (odd)")
     g.add_argument("--channels", type=T.count(hi=MAX_WIDTH), nargs="+", default=None,
                    help="U-Net channels per resolution")
-    g.add_argument("--samples", type=T.count(lo=2, hi=10**8), default=2000,
-                   help="generated samples per checkpoint (CRN)")
+    g.add_argument("--samples", type=T.samples(hi=10**8), default=2000,
+                   help=f"generated samples per checkpoint (CRN; at least {T.MIN_SAMPLES})")
     g.add_argument("--heun-steps", type=T.count(hi=10**5), default=20,
                    help="Heun steps of the EDM sampler (default 20)")
     g.add_argument("--bootstrap", type=T.count(lo=0, hi=10**6), default=200,
