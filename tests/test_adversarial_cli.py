@@ -71,6 +71,7 @@ CASES = {
         # `bench nonlinear --samples 2` ended after training with "initial variance (v0) must be > 0"
         (["bench", "nonlinear", "--samples", "2"], "[8, 10,000,000]"),
         (["train", "--model", "mlp", "--samples", "7"], "[8, 100,000,000]"),
+        (["train", "--model", "mlp", "--samples", "9", "--bootstrap", "1000000"], "at least 10"),  # 1e6·9^-8 > 1e-3
         (["train", "--model", "unet", "--channels", "8", "-8"], "--channels"),
         (["spiked", "threshold", "--lam", "1", "--d", "10", "--n", "10", "--M", "2.5"], "--M"),
         (["spiked", "simulate", "--lam", "1", "--d", "10", "--n", "10", "--seed", "-1"], "--seed"),

@@ -8,6 +8,7 @@ import numpy as np
 from numerics import data as datasets
 from numerics.nets import edm
 from numerics.nets.models import available_nets, net_options
+from numerics.nets.resampling import DEGENERATE_RISK, min_samples
 from theory.errors import SpecbiasError
 from theory.output import dumps
 from verify.cli import argtypes as T
@@ -72,6 +73,11 @@ def cmd_train_network(args) -> int:
     if args.taus is not None:
         raise SpecbiasError("networks train for --steps optimiser steps (τ = steps × lr); --taus does not apply")
     check_kind_options(args)
+    need = min_samples(args.bootstrap)  # argtypes.samples assumed the default 200 replicates
+    if args.samples < need:
+        raise SpecbiasError(f"--samples must be at least {need} with --bootstrap {args.bootstrap} "
+                            f"(got {args.samples}): with fewer, a replicate resampling a single sample "
+                            f"(all variances 0) has chance > {DEGENERATE_RISK:g}")
     ds = network_data(args)
     optimizer = {"gd": "sgd"}.get(args.optimizer, args.optimizer)  # None: the protocol's
     proto = edm.protocol(args.protocol, lr=args.lr, batch=args.batch, optimizer=optimizer,
