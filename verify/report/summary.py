@@ -34,10 +34,6 @@ def window_text(results) -> str:
             f"modes, at most {w['cap']:g}: " + "; ".join(parts) + ".")
 
 
-def _g(x) -> str:
-    return format(x, ".3g") if np.isfinite(x) else "–"
-
-
 def failure_blocks(derivations: dict) -> list:
     failed = [s for s in derivations.values() if not s.ok]
     if not failed:
@@ -56,7 +52,7 @@ def summary_blocks(results, derivations: dict) -> list:
         verdicts = "; ".join(dict.fromkeys(f.classification for f in r.flags)) or "–"  # "; ": a verdict has commas
         fit = r.fits["geometric"]["increasing"]
         alpha = "–" if fit.n < 2 or not np.isfinite(fit.alpha) else \
-            f"{fit.alpha:.3f} [{_g(fit.ci[0])}, {_g(fit.ci[1])}]"
+            f"{fit.alpha:.3f} [{fit.ci[0]:.3f}, {fit.ci[1]:.3f}]" if np.all(np.isfinite(fit.ci)) else f"{fit.alpha:.3f}"
         rows.append([r.name, "–" if s is None else ("pass" if s.ok else f"FAIL at {s.failed_at}"),
                      agreement_cell(r), verdicts, alpha])
     return [doc.h2("Summary"),
