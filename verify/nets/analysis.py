@@ -73,9 +73,9 @@ def _combine(point, boot: np.ndarray) -> NetFit:
 def series(run, basis: str = "eigen"):
     """(τ [J], variances [J, k], bootstrap replicates [J, B, k], λ [k]) of a network run; a basis the
     run was not measured in is a SpecbiasError naming the ones it was."""
-    if not isinstance(getattr(run, "arrays", None), dict) or not isinstance(getattr(run, "meta", None), dict):
+    if not isinstance(getattr(run, "arrays", None), dict) or getattr(run, "tau", None) is None:
         raise theory.SpecbiasError(f"run must be a network run (numerics.run.Run: train_net's result or "
-                                   f"Run.load), got {type(run).__name__}")
+                                   f"Run.load; anything with .tau and an .arrays dict), got {type(run).__name__}")
     measured = sorted(k[len("var_boot_"):] for k in run.arrays if k.startswith("var_boot_"))
     if not isinstance(basis, str) or any(f"{w}_{basis}" not in run.arrays for w in ("var", "var_boot", "lam")):
         raise theory.SpecbiasError(f"basis must be one the run was measured in: {', '.join(measured) or 'none'} "
