@@ -108,7 +108,10 @@ def cmd_derive(args) -> int:
     from .report_derivation import print_derivation
 
     user = args.arch.endswith(".py")
-    archs = registry.load_module(args.arch) if user else [registry.get(args.arch)]
+    if args.solve:
+        from .solve.cli import solved_archs
+    archs = solved_archs(args.arch) if args.solve else registry.load_module(args.arch) if user \
+        else [registry.get(args.arch)]
     ok = True
     for arch in archs:
         try:
@@ -136,4 +139,6 @@ def add_parsers(sub) -> None:
     p = sub.add_parser("derive", help="derive the ODE from the loss and check every closed form")
     p.add_argument("arch", help="architecture name, or a path to a module that registers one")
     p.add_argument("--param", action="append", metavar="NAME=VALUE", help="architecture parameter")
+    p.add_argument("--solve", action="store_true", help="solve a module's theory.solve.Spec (θ, ψ, L, initial "
+                   "value) and print the closed forms as LaTeX and Python before the checks")
     p.set_defaults(func=cmd_derive)

@@ -35,7 +35,7 @@ class SolvedArchitecture(Architecture):
         self.param_symbols = tuple(spec.symbol(n) for n in spec.params)
         self.fallbacks = codegen.Fallbacks()
         if gain.solution is not None:
-            self._w64 = codegen.weight_code(gain.solution, self.sampling, self.param_symbols)
+            self._w64 = codegen.weight_code(codegen.stable_gain(gain), self.sampling, self.param_symbols)
             self.numeric = None
         else:
             from .numeric import SeparableGain

@@ -76,3 +76,14 @@ class LogVarianceCode:
 def weight_code(solution: sp.Expr, family, params: tuple):
     """Vectorised float64 ψ(λ, x, τ, Q, η, params) from the solved gain."""
     return sp.lambdify((S.lam, family.variable, S.tau, S.Q, S.eta, *params), solution, MODULES)
+
+
+def stable_gain(gain) -> sp.Expr:
+    """The float64 form of the solved gain: for the linear class ψ* + (Q − ψ*)e^{−βτ} is evaluated as
+    Q e^{−βτ} − ψ* expm1(−βτ) (no cancellation of ψ* − ψ*e^{−βτ} at small βτ); otherwise as solved."""
+    from sympy.codegen.cfunctions import expm1
+
+    if gain.kind.startswith("linear") and gain.fixed_point is not None:
+        rate = sp.factor(-sp.diff(gain.ode, S.psi))
+        return S.Q * sp.exp(-rate * S.tau) - gain.fixed_point * expm1(-rate * S.tau)
+    return gain.solution
