@@ -23,7 +23,7 @@ from .spec import SOLVED_DOMAIN, Spec
 def solve(spec: Spec) -> SolvedArchitecture:
     """Derive, classify and solve the gain ODE, integrate the sampling integral, generate evaluators."""
     start = time.perf_counter()
-    gain = solve_gain(derive_ode(spec), spec.initial)
+    gain = solve_gain(derive_ode(spec), spec.initial, theta=spec.theta)
     if gain.solution is None:
         anti = Antiderivative(None, note="no closed-form gain: the sampling integral is computed by quadrature")
     else:

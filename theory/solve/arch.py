@@ -40,8 +40,8 @@ class SolvedArchitecture(Architecture):
         else:
             from .numeric import SeparableGain
             if gain.fixed_point is None or spec.sampling != "denoiser":
-                raise SpecbiasError(f"{spec.name}: no closed-form gain and no unique fixed point of the gain ODE: "
-                                    "nothing to evaluate")
+                raise SpecbiasError(f"{spec.name}: {gain.note}; no unique fixed point of a scalar gain ODE, "
+                                    "so no numeric gain either")
             self.numeric = SeparableGain(gain.ode, gain.fixed_point, self.param_symbols)
             self.reference_guard = False
         self._lv64 = codegen.LogVarianceCode(anti, self.sampling, self.param_symbols) if anti.expr is not None else None

@@ -80,8 +80,14 @@ def fixed_point(ode: sp.Expr, initial: sp.Expr) -> sp.Expr | None:
     return roots[0] if len(roots) == 1 else None
 
 
-def solve_gain(ode: sp.Expr, initial: sp.Expr = S.Q, seconds: float = DSOLVE_SECONDS) -> GainSolution:
+def solve_gain(ode: sp.Expr, initial: sp.Expr = S.Q, seconds: float = DSOLVE_SECONDS, theta=()) -> GainSolution:
     """Classify and solve dψ/dτ = f(ψ), ψ(0) = initial."""
+    stray = sorted((s for s in ode.free_symbols if s not in (S.psi, S.lam, S.sigma, S.t, S.eta, S.tau)
+                    and s in theta), key=str)
+    if stray:
+        kind = f"coupled system: the gain ODE still holds {', '.join(map(str, stray))}"
+        return GainSolution(ode, kind, (), None, None, f"no closed form by --solve: {kind} (the scalar solver "
+                            "handles dψ/dτ = f(ψ); declare reduce() for every parameter, or write the solution by hand)")
     kind = classify(ode)
     eq = sp.Eq(_y(S.tau).diff(S.tau), ode.subs(S.psi, _y(S.tau)))
     hints, _ = attempt(lambda: sp.classify_ode(eq, _y(S.tau)), seconds)
