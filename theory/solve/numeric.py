@@ -2,10 +2,11 @@
 
 For the autonomous dψ/dτ = f(ψ) with ψ(0) = Q moving monotonically to the fixed point K, write
 ψ = Q + (K − Q)s with s = expit(z): then τ(z) = ∫_{−∞}^{z} g, g(z) = (K − Q)s(1 − s)/f(ψ(s)), is
-smooth and increasing, g ~ e^{z} as z → −∞ and g → 1/|f'(K)| as z → ∞. float64: the running integral
+smooth and increasing (written g = −s/f₁(ψ) with f = (ψ − K)f₁, exact near K), g ~ e^{z} as z → −∞ and g → 1/|f'(K)| as z → ∞. float64: the running integral
 on composite Gauss–Legendre panels over z ∈ [−Z, Z] (theory.sampling.cumulative_gauss), the bracketing
 node, then Newton steps with an 8-point rule from it; beyond Z, τ(z) is linear (ψ − K below 1e−15
-relative). mpmath: the same integral by tanh-sinh and findroot (the reference, slow).
+relative). mpmath: the same integral by tanh-sinh and Newton from the float64 answer (the
+reference, slow).
 """
 from __future__ import annotations
 
@@ -31,12 +32,18 @@ class SeparableGain:
         self.K = sp.lambdify(args[1:], fixed_point, "numpy")
         self.K_mp = sp.lambdify(args[1:], fixed_point, "mpmath")
         self.slope = sp.lambdify(args, sp.diff(ode, S.psi).subs(S.psi, fixed_point), "numpy")
+        # f = (ψ − K)·f₁(ψ) with K a simple root: g = −s/f₁(ψ) never forms (ψ − K)/(ψ − K) near K
+        f1 = sp.factor(sp.cancel(ode / (S.psi - fixed_point)))
+        self.f1 = sp.lambdify(args, f1, "numpy") if not sp.fraction(f1)[1].subs(S.psi, fixed_point) == 0 else None
         self.z, self.w, self.running = cumulative_gauss(-Z, Z, PANELS)
 
     def _g(self, z, K, Q, rest):
-        s = special.expit(z)
+        s, r = special.expit(z), special.expit(-z)  # s and 1 − s, each without cancellation
+        psi = np.where(z < 0, Q + (K - Q) * s, K - (K - Q) * r)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return (K - Q) * s * (1 - s) / self.f(Q + (K - Q) * s, *rest)
+            if self.f1 is not None:
+                return -s / self.f1(psi, *rest)
+            return (K - Q) * s * r / self.f(psi, *rest)
 
     def weight(self, lam, sigma, tau, Q, eta, *params) -> np.ndarray:
         lam, sigma, tau, Q = (np.asarray(v, dtype=float) for v in np.broadcast_arrays(lam, sigma, tau, Q))
@@ -49,16 +56,18 @@ class SeparableGain:
         T = self.running(g) + np.where(still, 0.0, self._g(-Z, K, Q, rest))  # tail ∫_{−∞}^{−Z} g ≈ g(−Z)
         i = np.clip(np.argmax(T >= tau, axis=1), 1, self.z.size - 1)[:, None]
         beyond = (T[:, -1:] < tau)
-        z = np.take_along_axis(self.z[None, :] * np.ones_like(T), i - 1, axis=1)
-        t0 = np.take_along_axis(T, i - 1, axis=1)
-        for _ in range(6):  # Newton on τ(z) − τ from the node below
-            half = (z - np.take_along_axis(self.z[None, :] * np.ones_like(T), i - 1, axis=1)) / 2
-            mid = np.take_along_axis(self.z[None, :] * np.ones_like(T), i - 1, axis=1) + half
+        nodes_z = self.z[None, :] * np.ones_like(T)
+        zl, zr = np.take_along_axis(nodes_z, i - 1, axis=1), np.take_along_axis(nodes_z, i, axis=1)
+        t0, t1 = np.take_along_axis(T, i - 1, axis=1), np.take_along_axis(T, i, axis=1)
+        z = zl + (zr - zl) * np.clip((tau - t0) / np.where(t1 > t0, t1 - t0, 1.0), 0.0, 1.0)
+        for _ in range(8):  # Newton on τ(z) − τ, kept inside the bracketing nodes [zl, zr]
+            half = (z - zl) / 2
+            mid = zl + half
             nodes = mid[..., None] + half[..., None] * _GL8[0]
             part = np.sum(self._g(nodes, K[..., None], Q[..., None], tuple(
                 np.asarray(r)[..., None] if np.ndim(r) else r for r in rest)) * _GL8[1], axis=-1) * half
             gz = self._g(z, K, Q, rest)
-            z = z - np.where(gz > 0, (t0 + part - tau) / np.where(gz > 0, gz, 1.0), 0.0)
+            z = np.clip(z - np.where(gz > 0, (t0 + part - tau) / np.where(gz > 0, gz, 1.0), 0.0), zl, zr)
         slope = -self.slope(K, *rest) * np.ones_like(lam)
         z = np.where(beyond, Z + (tau - T[:, -1:]) * slope, z)
         psi = K - (K - Q) * special.expit(-z)
@@ -74,5 +83,15 @@ class SeparableGain:
             s = 1 / (1 + mp.exp(-z))
             return (K - Q) * s * (1 - s) / self.f_mp(Q + (K - Q) * s, *rest)
 
-        z = mp.findroot(lambda z: mp.quad(g, [-mp.inf, 0, z]) - tau, mp.mpf(0), tol=mp.mpf(10) ** (-mp.mp.dps + 3))
+        start = float(self.weight(float(lam), float(sigma), float(tau), float(Q), float(eta),
+                                  *(float(v) for v in params)))
+        frac = min(max((start - float(Q)) / float(K - Q), 1e-300), 1 - 1e-16)
+        z = mp.log(frac) - mp.log1p(-frac)  # Newton from the float64 answer
+        for _ in range(60):
+            if z > 2.3 * mp.mp.dps + 10:  # ψ = K to the working precision
+                return K
+            step = (mp.quad(g, [-mp.inf, min(z, 0), z] if z > 0 else [-mp.inf, z]) - tau) / g(z)
+            z -= step
+            if abs(step) < mp.mpf(10) ** (-mp.mp.dps + 5):
+                break
         return K - (K - Q) / (1 + mp.exp(z))
