@@ -17,7 +17,7 @@ from verify.tolerances import tol
 
 import solve_specs as SPECS
 
-FAST = ("linear",)
+FAST = ("linear", "circulant", "sym_two_layer", "flow_matching")  # each solves in < 7 s
 SLOW = ("circulant", "sym_two_layer", "flow_matching")
 _cache = {}
 
@@ -65,14 +65,8 @@ def test_rederives_the_registry_closed_forms(name):
     assert_rederived(name)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name", SLOW)
-def test_rederives_the_registry_closed_forms_slow(name):
-    assert_rederived(name)
-
-
 @settings(max_examples=10, deadline=None)
-@given(lam=st.lists(vs.variances(1e-4, 1e3), min_size=3, max_size=3), tau=vs.times(0.0, 1e4),
+@given(lam=st.lists(vs.variances(1e-4, 1e3), min_size=3, max_size=3), tau=st.just(0.0) | vs.times(1e-6, 1e4),
        Q=st.floats(0.0, 1.0))
 def test_generated_float64_agrees_with_hand_written_linear(lam, tau, Q):
     assert_float64_agrees("linear", lam, tau, Q)
@@ -102,8 +96,7 @@ def test_a_changed_loss_is_caught(broken):
 def test_a_changed_loss_is_caught_slow(name, broken):
     got = solve(SPECS.REGISTRY[name](**broken))
     ref = theory.get(name)
-    if got.solved_gain.solution is None:  # e.g. no σ² in the logistic: still not the hand-written law
-        return
+    assert got.solved_gain.solution is not None, got.solved_gain.note
     ok, _ = same("solution", got.solution(), ref.solution(), "solved ψ − hand-written ψ")
     assert not ok
 
