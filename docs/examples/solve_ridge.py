@@ -1,7 +1,7 @@
 """Linear denoiser with weight decay ρ‖W‖², declared for `specbias derive --solve` (docs/extending.md §1):
 only the loss is written; the gain, ln H, the evaluators and the LaTeX come from theory.solve.
 Training: E‖W(x + σz + √ρ z′) − x‖² = L_σ + ρ‖W‖², so the torch model is numerics' Linear with
-noise coefficient √(σ² + ρ)."""
+noise coefficient √(σ² + ρ) (numerics.models.reweighted)."""
 import sympy as sp
 
 from theory import symbols as S
@@ -10,18 +10,8 @@ from theory.solve import Spec, solved
 rho = sp.Symbol("rho", positive=True)
 
 
-def model(arch, rho=0.01, **kwargs):
-    import torch
-    from numerics.models import Linear
-
-    class Ridge(Linear):
-        def pair_coefficients(self):
-            c = super().pair_coefficients().clone()
-            c[:, 1] = torch.sqrt(self.levels**2 + rho)
-            return c
-    return Ridge(arch=arch, rho=rho, **kwargs)
-
 
 SPEC = Spec("solve_ridge", loss=S.denoiser_loss(S.psi) + rho * S.psi**2, params={"rho": 0.01},
-            title="linear denoiser + weight decay ρ‖W‖² (solved)", conditions=("ρ ≥ 0",), model=model)
+            title="linear denoiser + weight decay ρ‖W‖² (solved)", conditions=("ρ ≥ 0",),
+            model="numerics.models.reweighted:WeightDecayLinear")
 ARCH = solved(SPEC)

@@ -46,15 +46,7 @@ class SolvedArchitecture(Architecture):
             self.reference_guard = False
         self._lv64 = codegen.LogVarianceCode(anti, self.sampling, self.param_symbols) if anti.expr is not None else None
         self._optimum = None
-        if spec.model is not None:
-            self.torch_model = lambda **kw: self._torch(**kw)
-
-    def _torch(self, **kwargs):
-        model = self.spec.model
-        if isinstance(model, str):
-            self.model = model
-            return Architecture.torch_model(self, **kwargs)
-        return model(self, **kwargs)
+        self.model = spec.model or ""
 
     # ---- the declaration, at given parameter values ----------------------------------------
     def check_params(self, p):

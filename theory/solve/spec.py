@@ -40,7 +40,7 @@ class Spec:
     conditions: tuple = ()  # human-readable conditions under which the closed forms hold
     q_range: tuple = (0.0, 1.0)
     domain: Domain = SOLVED_DOMAIN
-    model: object = None  # optional callable(arch, **kwargs) → torch model, or "module:Class"
+    model: str = ""  # "module:Class" of the torch model (numerics), as Architecture.model
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name.isidentifier():
