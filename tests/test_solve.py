@@ -111,3 +111,21 @@ def test_logistic_class_is_named():
     assert classify(8 * S.eta * S.lam * S.psi * (1 - S.psi / S.K)).startswith("Bernoulli")
     assert classify(-2 * S.eta * ((S.sigma**2 + S.lam) * S.psi - S.lam)).startswith("linear")
     assert classify(S.psi ** sp.Rational(4, 3) * (1 - S.psi)).startswith("separable")
+
+
+def test_cancelling_pieces_fall_back_to_quadrature_and_are_counted():
+    """A closed form whose pieces cancel (here a ±1e6 pair of nearly equal Ei terms added to linear's)
+    is not trusted: every entry goes to Gauss–Legendre quadrature of ψ, and the count says so."""
+    from theory.solve.arch import SolvedArchitecture
+    from theory.solve.sampling import Antiderivative, EiPiece
+
+    got = solved("linear")
+    A, big = 2 * S.eta * S.tau, sp.Integer(10**6)
+    extra = [EiPiece(big, A, S.sigma**2), EiPiece(-big, A, S.sigma**2 * (1 + sp.Rational(1, 10**9)))]
+    anti = Antiderivative(got.anti.expr + sum(p.expr for p in extra), got.anti.ei + extra, got.anti.rest)
+    shaky = SolvedArchitecture(got.spec, got.solved_gain, anti, 0.0)
+    lam = np.geomspace(1e-3, 1e2, 6)
+    out = shaky.log_generated_variance(lam, 0.5, Q=0.1)
+    assert shaky.fallbacks.entries == lam.size and "τ = 0.5" in shaky.fallbacks.last
+    ref = theory.get("linear").log_generated_variance(lam, 0.5, Q=0.1)
+    assert np.all(np.abs(out - ref) <= tol("closed-form-vs-quadrature").rel * np.maximum(1, np.abs(ref)))

@@ -104,3 +104,17 @@ def test_example_verifies_with_the_ci_profile(name, capsys):
     assert main(["verify", f"solve_{name}", "--module", example(name), "--profile", "ci"]) == 0
     assert " 0 failed" in capsys.readouterr().out
     theory.unregister(f"solve_{name}")
+
+
+@pytest.mark.slow
+def test_training_check_fails_with_the_wrong_torch_model(tmp_path, capsys):
+    """The per-level-rate example trained with the plain Linear (no σ^{2p} weight) must fail theory-vs-numerics."""
+    text = Path(example("lr_schedule")).read_text()
+    wrong = tmp_path / "wrong_lr_model.py"
+    wrong.write_text(text.replace("numerics.models.reweighted:LevelRateLinear", "numerics.models:Linear")
+                     .replace('"solve_lr_schedule"', '"wrong_lr_model"'))
+    try:
+        assert main(["verify", "wrong_lr_model", "--module", str(wrong), "--profile", "ci",
+                     "--only", "theory-vs-numerics"]) == 1
+    finally:
+        theory.unregister("wrong_lr_model")
