@@ -108,6 +108,12 @@ class SolvedArchitecture(Architecture):
             return self.numeric.weight_mp(lam, sigma, tau, Q, eta, *self._pvals(p))
         return Architecture._weight_mp(self, lam, sigma, tau, Q, eta, **p)
 
+    def _log_variance_mp(self, lam, tau, Q, eta, sigma0, sigmaT, **p):
+        if self.numeric is None or tau == 0:
+            return Architecture._log_variance_mp(self, lam, tau, Q, eta, sigma0, sigmaT, **p)
+        from .numeric import log_variance_mp
+        return log_variance_mp(lambda s: self._weight_mp(lam, s, tau, Q, eta, **p), sigma0, sigmaT)
+
     def _log_variance(self, lam, tau, Q, eta, sigma0, sigmaT, **p):
         if self._lv64 is None:
             return Architecture._log_variance(self, lam, tau, Q, eta, sigma0, sigmaT, **p)

@@ -87,11 +87,48 @@ class SeparableGain:
                                   *(float(v) for v in params)))
         frac = min(max((start - float(Q)) / float(K - Q), 1e-300), 1 - 1e-16)
         z = mp.log(frac) - mp.log1p(-frac)  # Newton from the float64 answer
+        T = mp.quad(g, [-mp.inf, min(z, 0), z] if z > 0 else [-mp.inf, z])  # τ(z), then by increments
         for _ in range(60):
             if z > 2.3 * mp.mp.dps + 10:  # ψ = K to the working precision
                 return K
-            step = (mp.quad(g, [-mp.inf, min(z, 0), z] if z > 0 else [-mp.inf, z]) - tau) / g(z)
+            step = (T - tau) / g(z)
+            T -= mp.quad(g, [z - step, z])
             z -= step
             if abs(step) < mp.mpf(10) ** (-mp.mp.dps + 5):
                 break
         return K - (K - Q) / (1 + mp.exp(z))
+
+
+def log_variance_mp(weight_mp, sigma0, sigmaT, panels: int = 4):
+    """ln λ̃ = ln σ_T² − 2∫(1 − ψ(e^s)) ds (Lemma 4.1) with the mpmath gain, by a fixed composite
+    20-point Gauss–Legendre rule in s = ln σ (nodes at the working precision): 80 gains instead of
+    tanh-sinh's thousands, each a Newton solve. The rule's own error, measured for L = 3 at 30 digits
+    against 8 panels: 4e−19 (λ = 0.3, τ = 2, Q = 0.1) and 6e−18 (λ = 1e−4, τ = 1e4, Q = 0.9)."""
+    x, w = _legendre(20)
+    lo, hi = mp.log(sigma0), mp.log(sigmaT)
+    width = (hi - lo) / panels
+    total = mp.mpf(0)
+    for k in range(panels):
+        a = lo + k * width
+        for xi, wi in zip(x, w):
+            total += wi * width / 2 * (1 - weight_mp(mp.exp(a + (xi + 1) * width / 2)))
+    return mp.log(sigmaT**2) - 2 * total
+
+
+def _legendre(n: int):
+    """Gauss–Legendre nodes and weights on [−1, 1] at the working precision (Newton on P_n)."""
+    xs, ws = [], []
+    for i in range(1, n + 1):
+        x = mp.cos(mp.pi * (i - mp.mpf(1) / 4) / (n + mp.mpf(1) / 2))
+        for _ in range(100):
+            p0, p1 = mp.mpf(1), x
+            for k in range(2, n + 1):
+                p0, p1 = p1, ((2 * k - 1) * x * p1 - (k - 1) * p0) / k
+            dp = n * (x * p1 - p0) / (x * x - 1)
+            dx = p1 / dp
+            x -= dx
+            if abs(dx) < mp.mpf(10) ** (-mp.mp.dps - 5):
+                break
+        xs.append(x)
+        ws.append(2 / ((1 - x * x) * dp * dp))
+    return xs, ws
