@@ -62,7 +62,7 @@ def _code(expr) -> str:
 def scan(arch, n_lam: int = 5, params=None) -> dict:
     """Worst float64-vs-mpmath error of the generated ψ and ln λ̃ over a grid of the declared domain
     (λ log-spaced over domain.lam, τ ∈ {1e−3, 1, 1e2, 1e4, τ_max}, Q at both ends and the middle of its
-    range, σ log-spaced over [1e−3, 1e2] (t ∈ [0, 1] for flows)), and how many grid entries the
+    range (a fixed point Q moved in by 1% of the range), σ log-spaced over [1e−3, 1e2] (t ∈ [0, 1] for flows)), and how many grid entries the
     closed form handed to quadrature. Without a closed form the mpmath gain is slow: a smaller grid."""
     params = params or {}
     dom = arch.domain
@@ -71,6 +71,7 @@ def scan(arch, n_lam: int = 5, params=None) -> dict:
     taus = [1e-3, 1.0, 1e2, 1e4, dom.tau[1]] if closed else [0.3, 3.0]
     lo, hi = arch.q_range
     Qs = [lo, (lo + hi) / 2, hi] if closed else [(lo + hi) / 2]
+    Qs = [q + 0.01 * (hi - lo) if q in arch.q_fixed_points else q for q in Qs]  # as verify: not a fixed point
     xs = np.linspace(0.0, 1.0, 3) if arch.sampling.variable == S.t else np.geomspace(1e-3, 1e2, 3 if closed else 2)
     before = arch.fallbacks.entries
     worst_w = worst_l = 0.0
