@@ -4,6 +4,7 @@ import time
 
 import numpy as np
 import pytest
+import solve_specs as SPECS
 import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,8 +15,6 @@ from theory import symbols as S
 from theory.solve import solve
 from verify import strategies as vs
 from verify.tolerances import tol
-
-import solve_specs as SPECS
 
 FAST = ("linear", "circulant", "sym_two_layer", "flow_matching")  # each solves in < 7 s
 SLOW = ("circulant", "sym_two_layer", "flow_matching")
@@ -129,3 +128,16 @@ def test_cancelling_pieces_fall_back_to_quadrature_and_are_counted():
     assert shaky.fallbacks.entries == lam.size and "τ = 0.5" in shaky.fallbacks.last
     ref = theory.get("linear").log_generated_variance(lam, 0.5, Q=0.1)
     assert np.all(np.abs(out - ref) <= tol("closed-form-vs-quadrature").rel * np.maximum(1, np.abs(ref)))
+
+
+@pytest.mark.parametrize("ode", [8 * S.eta * S.lam * S.psi * (1 - S.psi / S.K),
+                                 -2 * S.eta * ((S.sigma**2 + S.lam) * S.psi - S.lam)], ids=["logistic", "linear"])
+def test_without_dsolve_the_canonical_solution_is_checked_by_substitution(ode):
+    """A loaded machine where dsolve gets no time still solves the linear and Bernoulli classes, and the
+    answer is the hand-written one."""
+    from theory.solve.ode import solve_gain
+
+    got = solve_gain(sp.expand(ode), seconds=1e-3)
+    assert "checked by substitution" in got.note
+    ref = theory.get("sym_two_layer" if "logistic" in got.kind else "linear").solution()
+    assert same("solution", got.solution, ref, "ψ − hand-written ψ")[0]

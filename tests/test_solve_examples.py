@@ -53,7 +53,7 @@ def test_separable_gain_matches_solve_ivp_of_the_derived_ode():
     f = sp.lambdify((S.psi, S.lam, S.sigma), ode.subs(S.eta, 1), "numpy")
     t = tol("ode-solver")
     for lam, sigma, tau, Q in [(0.1, 0.7, 3.0, 0.1), (5.0, 0.05, 0.2, 0.9), (1e-3, 2.0, 40.0, 0.5), (30.0, 10.0, 1e-3, 0.02)]:
-        ref = solve_ivp(lambda _, y: f(y, lam, sigma), (0, tau), [Q], method="DOP853", rtol=1e-12, atol=1e-14).y[0, -1]
+        ref = solve_ivp(lambda _, y, lam=lam, sigma=sigma: f(y, lam, sigma), (0, tau), [Q], method="DOP853", rtol=1e-12, atol=1e-14).y[0, -1]
         got = float(gain.weight(lam, sigma, tau, Q, 1.0))
         assert abs(got - ref) <= max(t.abs, t.rel * abs(ref)), (lam, sigma, tau, Q, got, ref)
 
@@ -72,7 +72,7 @@ def test_solved_ridge_equals_the_hand_written_example():
 
 
 def _quad(arch, lam, tau, Q, **p):
-    f = lambda s: 1.0 - float(arch.weight(lam, np.exp(s), tau, Q=Q, **p))  # noqa: E731
+    f = lambda s: 1.0 - float(arch.weight(lam, np.exp(s), tau, Q=Q, **p))
     return np.log(80.0**2) - 2 * quad(f, np.log(0.002), np.log(80.0), limit=400, epsabs=1e-13, epsrel=1e-13)[0]
 
 

@@ -36,4 +36,4 @@ def solved(spec: Spec) -> SolvedArchitecture:
     return register(solve(spec))
 
 
-__all__ = ["Spec", "solve", "solved", "SolvedArchitecture", "SOLVED_DOMAIN"]
+__all__ = ["SOLVED_DOMAIN", "SolvedArchitecture", "Spec", "solve", "solved"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
-
 from sympy.printing.numpy import SciPyPrinter
 
 from .. import symbols as S

@@ -34,7 +34,7 @@ class SeparableGain:
         self.slope = sp.lambdify(args, sp.diff(ode, S.psi).subs(S.psi, fixed_point), "numpy")
         # f = (ψ − K)·f₁(ψ) with K a simple root: g = −s/f₁(ψ) never forms (ψ − K)/(ψ − K) near K
         f1 = sp.factor(sp.cancel(ode / (S.psi - fixed_point)))
-        self.f1 = sp.lambdify(args, f1, "numpy") if not sp.fraction(f1)[1].subs(S.psi, fixed_point) == 0 else None
+        self.f1 = sp.lambdify(args, f1, "numpy") if sp.fraction(f1)[1].subs(S.psi, fixed_point) != 0 else None
         self.z, self.w, self.running = cumulative_gauss(-Z, Z, PANELS)
 
     def _g(self, z, K, Q, rest):

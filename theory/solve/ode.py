@@ -73,7 +73,7 @@ def canonical(kind: str, ode: sp.Expr, initial: sp.Expr, fp) -> sp.Expr | None:
 def fixed_point(ode: sp.Expr, initial: sp.Expr) -> sp.Expr | None:
     """The root of f that the flow tends to: the unique root, or the one ≠ 0 (0 is the trivial fixed
     point of product parametrisations)."""
-    roots, why = attempt(lambda: sp.solve(ode, S.psi), DSOLVE_SECONDS)
+    roots, _ = attempt(lambda: sp.solve(ode, S.psi), DSOLVE_SECONDS)
     if not roots:
         return None
     roots = [sp.simplify(r) for r in roots if r != 0] or roots
@@ -93,7 +93,7 @@ def solve_gain(ode: sp.Expr, initial: sp.Expr = S.Q, seconds: float = DSOLVE_SEC
     hints, _ = attempt(lambda: sp.classify_ode(eq, _y(S.tau)), seconds)
     hints = tuple(h for h in (hints or ()) if not h.endswith("_Integral"))
     fp = fixed_point(ode, initial)
-    if kind.startswith("separable") or kind.startswith("trivial"):
+    if kind.startswith(("separable", "trivial")):
         hint = "separable" if "separable" in hints else "default"
         sol, why = attempt(lambda: sp.dsolve(eq, _y(S.tau), hint=hint), seconds)
         explicit = sol is not None and not isinstance(sol, list) and sol.lhs == _y(S.tau) \
@@ -103,12 +103,25 @@ def solve_gain(ode: sp.Expr, initial: sp.Expr = S.Q, seconds: float = DSOLVE_SEC
             return GainSolution(ode, kind, hints, None, fp,
                                 f"no explicit closed form: {kind}; dsolve ('{hint}'): {said}")
     sol, why = attempt(lambda: sp.dsolve(eq, _y(S.tau), ics={_y(0): initial}), seconds)
-    if sol is None or isinstance(sol, list):
-        return GainSolution(ode, kind, hints, None, fp, f"no closed form: {kind}; dsolve: {why or 'several branches'}")
-    psi, said = sol.rhs, f"dsolve solved it ({kind}; hints {', '.join(hints[:3])})"
     form = canonical(kind, ode, initial, fp)
+    if sol is None or isinstance(sol, list):
+        if form is None:
+            return GainSolution(ode, kind, hints, None, fp, f"no closed form: {kind}; dsolve: {why or 'several branches'}")
+        return _by_substitution(kind, ode, initial, hints, fp, form, f"dsolve: {why or 'several branches'}")
+    psi, said = sol.rhs, f"dsolve solved it ({kind}; hints {', '.join(hints[:3])})"
     if form is not None:
         same = D.check_zero("dsolve-form", form - psi, "canonical form − dsolve's solution")
         if same.ok:
             psi, said = form, said + f"; written as the canonical {kind.split(' ')[0]} form ({same.status} check)"
     return GainSolution(ode, kind, hints, psi, fp, said)
+
+
+def _by_substitution(kind, ode, initial, hints, fp, form, why) -> GainSolution:
+    """The canonical solution of a linear or Bernoulli ODE when dsolve gave none in time (a loaded
+    machine): accepted only if it solves the ODE and starts at the initial value (checked here)."""
+    checks = [D.check_zero("form-ode", sp.diff(form, S.tau) - ode.subs(S.psi, form), "dψ/dτ − f(ψ)"),
+              D.check_zero("form-initial", form.subs(S.tau, 0) - initial, "ψ(0) − Q")]
+    if not all(c.ok for c in checks):
+        return GainSolution(ode, kind, hints, None, fp, f"no closed form: {kind}; {why}")
+    return GainSolution(ode, kind, hints, form, fp, f"{kind}: the canonical {kind.split(' ')[0]} solution, "
+                        f"checked by substitution ({why})")

@@ -22,7 +22,7 @@ import sympy as sp
 from .. import symbols as S
 from .limits import attempt
 
-INTEGRATE_SECONDS = 8.0
+INTEGRATE_SECONDS = 15.0
 
 
 @dataclass
@@ -42,7 +42,7 @@ class EiPiece:
 class Antiderivative:
     expr: sp.Expr | None  # the antiderivative, or None (quadrature)
     ei: list = field(default_factory=list)  # EiPiece terms of expr
-    rest: sp.Expr = sp.Integer(0)  # expr − Σ ei
+    rest: sp.Expr = sp.S.Zero  # expr − Σ ei
     methods: list = field(default_factory=list)  # how each group was integrated
     note: str = ""
 

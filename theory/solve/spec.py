@@ -33,7 +33,7 @@ class Spec:
     initial: sp.Expr = S.Q
     reduce: dict = field(default_factory=dict)
     params: dict = field(default_factory=dict)  # name → default value
-    lr: sp.Expr = sp.Integer(1)  # per-level learning-rate multiplier η(σ)/η
+    lr: sp.Expr = sp.S.One  # per-level learning-rate multiplier η(σ)/η
     sampling: str = "denoiser"  # "denoiser" (Lemma 4.1, σ) or "flow" (THEORY §2.7, t)
     title: str = ""
     source: str = "derived by theory.solve"
