@@ -1,6 +1,7 @@
 """Evaluators generated from the solved expressions: vectorised float64 and the mpmath reference.
 
-- ψ: lambdify of the solved gain (numpy/scipy), or the separable integral (theory.solve.numeric).
+- ψ: lambdify of the solved gain (numpy/scipy) with e^{x} − 1 as expm1 (the linear and Bernoulli
+  classes in their expm1 forms), or the separable integral (theory.solve.numeric).
 - ln λ̃: the closed form assembled piece by piece: the elementary part as one lambdified difference
   F(x_a) − F(x_b), and every exponential-integral piece c·Ei(−A u(x)) as the stable difference
   −c·I(A; u_a, u_b), I = theory.special.e1_span (exact ln(u_b/u_a) as A → 0, where the two Ei
@@ -43,9 +44,9 @@ class LogVarianceCode:
         self.scale = 2  # ln λ̃ = base + 2[F(x_a) − F(x_b)] for both families
         args = (S.lam, S.tau, S.Q, S.eta, S.sigma0, S.sigmaT, *params)
         self.args = args
-        diff = anti.rest.subs(x, lo) - anti.rest.subs(x, hi)
+        diff = with_expm1(anti.rest.subs(x, lo) - anti.rest.subs(x, hi))
         self.rest = sp.lambdify(args, diff, MODULES)
-        self.ei = [(sp.lambdify(args, p.coeff, MODULES), sp.lambdify(args, p.A, MODULES),
+        self.ei = [(sp.lambdify(args, with_expm1(p.coeff), MODULES), sp.lambdify(args, p.A, MODULES),
                     sp.lambdify(args, p.u.subs(x, lo), MODULES), sp.lambdify(args, p.u.subs(x, hi), MODULES))
                    for p in anti.ei]
         self.base = (lambda sT: np.log(sT**2)) if x == S.sigma else (lambda sT: 0.0)
@@ -86,4 +87,33 @@ def stable_gain(gain) -> sp.Expr:
     if gain.kind.startswith("linear") and gain.fixed_point is not None:
         rate = sp.factor(-sp.diff(gain.ode, S.psi))
         return S.Q * sp.exp(-rate * S.tau) - gain.fixed_point * expm1(-rate * S.tau)
-    return gain.solution
+    if gain.kind.startswith("Bernoulli"):  # aQ/((a + bQ)e^{−aτ} − bQ) = aQ/(a e^{−aτ} + bQ expm1(−aτ))
+        poly = sp.Poly(sp.expand(gain.ode), S.psi)
+        a, b = sp.factor(poly.coeff_monomial(S.psi)), sp.factor(poly.coeff_monomial(S.psi**2))
+        return a * S.Q / (a * sp.exp(-a * S.tau) + b * S.Q * expm1(-a * S.tau))
+    return with_expm1(gain.solution)
+
+
+def with_expm1(expr: sp.Expr) -> sp.Expr:
+    """Every e^{x} − 1 (or 1 − e^{x}) written as ±expm1(x): no cancellation at small x in float64."""
+    from sympy.codegen.cfunctions import expm1
+
+    def match(e):
+        if not (e.is_Add and len(e.args) == 2):
+            return False
+        one = [t for t in e.args if t in (1, -1)]
+        ex = [t for t in e.args if isinstance(t, sp.exp) or (isinstance(-t, sp.exp))]
+        return len(one) == 1 and len(ex) == 1
+
+    def rewrite(e):
+        one = next(t for t in e.args if t in (1, -1))
+        ex = next(t for t in e.args if t is not one)
+        sign = 1 if isinstance(ex, sp.exp) else -1  # ±e^{x} ∓ 1
+        inner = ex if sign == 1 else -ex
+        if sign == 1 and one == -1:
+            return expm1(inner.args[0])
+        if sign == -1 and one == 1:
+            return -expm1(inner.args[0])
+        return e
+
+    return expr.replace(match, rewrite)
