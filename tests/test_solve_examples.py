@@ -72,7 +72,7 @@ def test_solved_ridge_equals_the_hand_written_example():
 
 
 def _quad(arch, lam, tau, Q, **p):
-    f = lambda s: 1.0 - float(arch.weight(lam, np.exp(s), tau, Q=Q, **p))
+    f = lambda s: 1.0 - float(arch.weight(lam, np.exp(s), tau, Q=Q, **p)[0])
     return np.log(80.0**2) - 2 * quad(f, np.log(0.002), np.log(80.0), limit=400, epsabs=1e-13, epsrel=1e-13)[0]
 
 
