@@ -20,9 +20,8 @@ Lower bounds on purpose (a refusal must never be wrong; a run that passes may st
 """
 from __future__ import annotations
 
-import sys
-
 import os
+import sys
 
 from theory.errors import SpecbiasError
 
@@ -155,6 +154,6 @@ def network_bytes(cls, shape, options: dict, batch: int, itemsize: int = 4) -> f
 
 
 def sampler_bytes(n_samples: int, d: int, bootstrap: int) -> float:
-    """The CRN sampler (numerics.crn): latents, samples and work arrays (n × d, float64) and the
+    """The CRN sampler (numerics.nets.crn): latents, samples and work arrays (n × d, float64) and the
     bootstrap's index, count and weight arrays (bootstrap × n)."""
     return FLOAT * SAMPLER_COPIES * (float(n_samples) * d + float(bootstrap) * n_samples)

@@ -5,7 +5,7 @@ eigenvalues λ (descending) and eigenvectors U of Σ (for measurement only: no m
 the signal shape, and `sample(n, generator)`.
 
 - `gaussian(d, spectrum)`: λ from `lognormal` (e^{N(0,1)} sorted descending, normalised to mean 1,
-  THEORY §6), `powerlaw` (λ_k ∝ k^{−β}, mean 1), `logspace` (λ from `hi` down to `lo`) or an explicit
+  theory.md §6), `powerlaw` (λ_k ∝ k^{−β}, mean 1), `logspace` (λ from `hi` down to `lo`) or an explicit
   array; a random orthogonal rotation by default, so the eigenbasis is not the pixel basis.
 - `stationary(N, power)`: 1-D signals of length N with a given power spectrum p_k (circulant Σ,
   diagonal in the unitary DFT); `modulated(N)`: a non-stationary covariance D C D (a stationary C with
@@ -16,7 +16,7 @@ the signal shape, and `sample(n, generator)`.
   `sample` draws rows of the set. Nothing is ever downloaded: only files shipped with the packages.
 
 Real data are centred (μ = 0, as the one-layer closed forms assume) and scaled to mean variance 1
-(tr Σ / d = 1, the convention of THEORY §6) unless `center=False` / `normalize=False`.
+(tr Σ / d = 1, the convention of theory.md §6) unless `center=False` / `normalize=False`.
 """
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ class Dataset:
         """(variances, U_re, U_im) of a measurement basis; U_im is None for a real basis.
 
         "eigen": the data eigenvectors (λ descending). "fourier": the unitary DFT modes of the signal
-        shape (per channel for images), in DFT order, with variances Re[F* Σ F]_kk (THEORY §2.5); the
+        shape (per channel for images), in DFT order, with variances Re[F* Σ F]_kk (theory.md §2.5); the
         gain of a real W on mode f = c + i s is Re f* W f = cᵀWc + sᵀWs.
         """
         if kind == "eigen":
@@ -97,7 +97,7 @@ class Dataset:
         raise SpecbiasError(f"unknown measurement basis {kind!r}; valid: eigen, fourier")
 
     def gaussian_twin(self) -> "Dataset":
-        """The Gaussian with the same mean and covariance (Gaussian equivalence, THEORY §1.3)."""
+        """The Gaussian with the same mean and covariance (Gaussian equivalence, theory.md §1.3)."""
         return Dataset(self.name + "-gaussian", self.mu.copy(), self.cov.copy(), self.lam.copy(),
                        self.U.copy(), self.shape, None, dict(self.meta, twin_of=self.name))
 

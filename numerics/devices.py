@@ -1,4 +1,4 @@
-"""Devices and CPU threads for training."""
+"""Devices, CPU threads and floating-point types for training."""
 from __future__ import annotations
 
 import contextlib
@@ -8,6 +8,8 @@ import torch
 
 from theory.errors import SpecbiasError
 
+#: the floating-point types a run may use, by name (`specbias train --dtype`, numerics.nets)
+DTYPES = {"float64": torch.float64, "float32": torch.float32}
 SMALL_WORK = 2**26  # levels·d³ per step at or below which the CPU trainer uses one thread
 
 

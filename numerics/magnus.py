@@ -67,7 +67,7 @@ def affine_map(W, b=None, sigmas=None, sigma0=None, sigmaT=None, *, max_step: fl
                final_denoise: bool = False, dtype=torch.float64, device="auto"):
     """The affine map x(σ_0) = A x(σ_T) + c of the probability-flow ODE of D(x; σ) = W_σ x + b_σ.
 
-    In s = ln σ the ODE dx/dσ = (x − D)/σ = −σ⁻¹[(W_σ − I)x + b_σ] (THEORY §1.1, §3.1) reads
+    In s = ln σ the ODE dx/dσ = (x − D)/σ = −σ⁻¹[(W_σ − I)x + b_σ] (theory.md §1.1, §3.1) reads
     dy/ds = G(s) y for y = [x; 1], G = [[I − W(s), −b(s)], [0, 0]], integrated from ln σ_T down to
     ln σ_0. W, b are linear in s between knots (`knots`: grid levels plus subdivisions ≤ max_step), so on a
     knot interval of signed width h from G_a (start) to G_b (end) the Magnus series has
@@ -149,7 +149,7 @@ def exact(W, b=None, sigmas=None, sigma0=None, sigmaT=None, *, max_step: float =
 def flow_map(W, b=None, ts=None, *, max_step: float = DEFAULT_FLOW_STEP, dtype=torch.float64,
              device="auto"):
     """The affine map x(1) = A x(0) + c of the flow-matching sampler dx/dt = v(x, t) = W(t) x + b(t)
-    from t = 0 (noise) to t = 1 (data) (THEORY §2.7), for W [..., T, d, d], b [..., T, d] or None on an
+    from t = 0 (noise) to t = 1 (data) (theory.md §2.7), for W [..., T, d, d], b [..., T, d] or None on an
     increasing flow-time grid ts [T] ⊂ [0, 1] (None: T equal steps from 0 to 1, as
     numerics.models.default_ts), linear in t between grid points and constant outside.
 
@@ -167,6 +167,6 @@ def exact_flow(W, b=None, ts=None, *, max_step: float = DEFAULT_FLOW_STEP, dtype
                device="auto"):
     """Generated covariance A Aᵀ and mean c of linear flow matching, x(0) ~ N(0, I) (A, c and the
     arguments as in `flow_map`). Returns torch tensors ([..., d, d], [..., d]); for commuting aligned
-    W_t = Σ_k w_k(t) u_k u_kᵀ the variance along u_k is exp(2 ∫₀¹ w_k dt) (THEORY §2.7)."""
+    W_t = Σ_k w_k(t) u_k u_kᵀ the variance along u_k is exp(2 ∫₀¹ w_k dt) (theory.md §2.7)."""
     A, c = flow_map(W, b, ts, max_step=max_step, dtype=dtype, device=device)
     return A @ A.transpose(-1, -2), c

@@ -1,5 +1,5 @@
 """The measured generated distribution: variances along the data eigenbasis and the DFT modes,
-alignment χ and KL divergences (THEORY §3.4, §4.1), from a covariance and mean or from samples.
+alignment χ and KL divergences (theory.md §3.4, §4.1), from a covariance and mean or from samples.
 
 Projection on the data eigenbasis happens only here, at measurement; the integrators and samplers
 never see it.
@@ -24,8 +24,8 @@ class Measurement:
 
     covariance C̃ [..., d, d] and mean μ̃ [..., d]; var_eig = u_kᵀ C̃ u_k and mean_eig = u_kᵀ μ̃ along the
     data eigenvectors; var_fourier = [F C̃ F*]_ff along the unitary-DFT modes; chi = the alignment score
-    Σ_k [Uᵀ C̃ U]_kk² / Σ_ij [Uᵀ C̃ U]_ij² (THEORY §4.1); kl = theory.kl of the per-mode variances and
-    mean offsets, keyed "generated||data" and "data||generated" (THEORY §3.4: exact when chi = 1);
+    Σ_k [Uᵀ C̃ U]_kk² / Σ_ij [Uᵀ C̃ U]_ij² (theory.md §4.1); kl = theory.kl of the per-mode variances and
+    mean offsets, keyed "generated||data" and "data||generated" (theory.md §3.4: exact when chi = 1);
     kl_full = the same two KLs between the full Gaussians N(μ̃, C̃) and N(μ, U Λ Uᵀ), which also count the
     off-diagonal part of Uᵀ C̃ U. var_eig_se: standard error of var_eig (samples only)."""
 
@@ -54,7 +54,7 @@ class Measurement:
 
 
 def fourier_variances(cov: torch.Tensor, shape=None) -> torch.Tensor:
-    """E|x̂_f|² = [F C F*]_ff for the unitary DFT F of the signal `shape` (THEORY §2.5), [..., d], real.
+    """E|x̂_f|² = [F C F*]_ff for the unitary DFT F of the signal `shape` (theory.md §2.5), [..., d], real.
 
     shape (d,) (default) or (N,): the 1-D DFT; (H, W): the 2-D DFT; (C, H, W): the 2-D DFT per channel.
     Modes are in DFT order, flattened in C order — the order of numerics.data.fourier_matrix."""
@@ -87,7 +87,7 @@ def _basis(U, lam, data_cov, dtype, device):
 def _gaussian_kl(M: torch.Tensor, lam: torch.Tensor, delta: torch.Tensor) -> dict:
     """Both KLs between N(μ̃, C̃) and N(μ, Σ) written in the data eigenbasis, M = Uᵀ C̃ U, Σ → diag(λ),
     Δ = Uᵀ(μ̃ − μ): KL(p̃‖p) = ½[tr(Λ⁻¹M) − d − ln det(Λ⁻¹M) + ΔᵀΛ⁻¹Δ],
-    KL(p‖p̃) = ½[tr(M⁻¹Λ) − d + ln det(Λ⁻¹M) + ΔᵀM⁻¹Δ] (THEORY §3.4 without assuming M diagonal)."""
+    KL(p‖p̃) = ½[tr(M⁻¹Λ) − d + ln det(Λ⁻¹M) + ΔᵀM⁻¹Δ] (theory.md §3.4 without assuming M diagonal)."""
     d = lam.shape[-1]
     sign, logabs = torch.linalg.slogdet(M)
     logdet = torch.where(sign > 0, logabs, torch.nan) - torch.log(lam).sum(-1)  # NaN: C̃ singular

@@ -6,7 +6,7 @@ An objective is any object with
 - `__call__(work) -> loss [len(tidx)]`: the differentiable loss of every bound group, where `work`
   are the working parameters of those groups (numerics.loop: LevelParams / ModuleParams).
 
-The two protocols of the affine models (THEORY §1.2–1.3):
+The two protocols of the affine models (theory.md §1.2–1.3):
 - `PopulationObjective`: the exact expected loss from the data's first two moments
   (numerics.population), deterministic;
 - `SampleObjective`: the Monte-Carlo loss on minibatches of data samples (or the whole finite set)

@@ -6,7 +6,7 @@ tensor carries the group axis first (the affine models' levels); with `grouped=F
 group and the tensors are a module's own parameters (h has one entry).
 
 - `GD`: θ ← θ − h ∇L. With h = η·Δτ per step, gradient descent advances the gradient-flow clock
-  τ by h/η per step (THEORY §1.3).
+  τ by h/η per step (theory.md §1.3).
 - `Adam`: Kingma & Ba (2015) with bias correction, one step counter per group; h only switches a group
   on (h > 0) or off, the step length is `lr` (so τ = Σ h/η is a nominal clock under Adam). One group
   (grouped=False, a network) runs torch.optim.Adam(fused=True): the same update in one fused kernel,

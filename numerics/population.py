@@ -1,4 +1,4 @@
-"""The exact expected loss of an affine map (population mode of numerics.train; THEORY §1.3).
+"""The exact expected loss of an affine map (population mode of numerics.train; theory.md §1.3).
 
 For input a·x + c·z and target e·x + f·z (denoiser: a = 1, c = σ, e = 1, f = 0; flow matching: a = t,
 c = 1 − t, e = 1, f = −1), x with mean μ and covariance Σ, z ~ N(0, I), and the model's effective map

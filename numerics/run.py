@@ -16,7 +16,6 @@ Arrays (axis names in `AXES`):
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +23,7 @@ import numpy as np
 
 import theory
 from theory.errors import SpecbiasError
-from theory.output import check_dir, dumps
+from theory.output import check_dir, dumps, write_atomic
 
 AXES = {"tau": ("checkpoint",), "sigma": ("level",), "t": ("level",), "lam": ("mode",),
         "gains": ("checkpoint", "level", "mode"), "loss": ("checkpoint", "level"), "h": ("level",),
@@ -66,15 +65,8 @@ class Run:
         so an interrupted save never leaves a truncated run.npz; only these two files are replaced."""
         path = check_dir(directory, "directory")
         path.mkdir(parents=True, exist_ok=True)
-        for name, write in (("run.npz", lambda fh: np.savez_compressed(fh, **self.arrays)),
-                            ("run.json", lambda fh: fh.write(dumps(self.meta, indent=1).encode()))):
-            tmp = path / f".{name}.tmp-{os.getpid()}"
-            try:
-                with open(tmp, "wb") as fh:
-                    write(fh)
-                os.replace(tmp, path / name)
-            finally:
-                tmp.unlink(missing_ok=True)
+        write_atomic(path / "run.npz", lambda fh: np.savez_compressed(fh, **self.arrays))
+        write_atomic(path / "run.json", dumps(self.meta, indent=1).encode())
         return path
 
     @classmethod

@@ -22,7 +22,7 @@ DEFAULT_SIGMA0, DEFAULT_SIGMAT, DEFAULT_RHO = 0.002, 80.0, 7.0
 def edm_schedule(steps: int, sigma0: float = DEFAULT_SIGMA0, sigmaT: float = DEFAULT_SIGMAT,
                  rho: float = DEFAULT_RHO) -> np.ndarray:
     """The steps + 1 EDM levels σ_i = (σ_T^{1/ρ} + i/steps (σ_0^{1/ρ} − σ_T^{1/ρ}))^ρ, i = 0..steps,
-    from σ_T down to σ_0 (Karras et al. 2022, eq. 5; ρ = 7, THEORY §6). No appended σ = 0."""
+    from σ_T down to σ_0 (Karras et al. 2022, eq. 5; ρ = 7, theory.md §6). No appended σ = 0."""
     if int(steps) < 1:
         raise SpecbiasError(f"steps must be >= 1, got {steps!r}")
     if not 0 < sigma0 < sigmaT:
@@ -38,7 +38,7 @@ def heun(denoiser, x: torch.Tensor, schedule, final_denoise: bool = False) -> to
     (Karras et al. 2022, Alg. 1 with S_churn = 0): with d_i = (x − D(x; σ_i))/σ_i and h = σ_{i+1} − σ_i,
         x̂ = x + h d_i,   d̂ = (x̂ − D(x̂; σ_{i+1}))/σ_{i+1},   x ← x + h (d_i + d̂)/2.
     Second order in the step. final_denoise: then x ← D(x; σ_last) — EDM's closing Euler step to σ = 0;
-    for an aligned linear denoiser it multiplies the variance of mode k by ψ_k(σ_0)² (THEORY §1.1).
+    for an aligned linear denoiser it multiplies the variance of mode k by ψ_k(σ_0)² (theory.md §1.1).
     `denoiser(x, sigma)` gets x of shape [..., n, d] and a float σ and returns the same shape."""
     drift = getattr(denoiser, "drift", None) or (lambda y, sigma: (y - denoiser(y, sigma)) / sigma)
     x = heun_ode(drift, x, schedule)
@@ -156,7 +156,7 @@ def sample(denoiser, n_samples: int = 10000, *, steps: int = 256, sigma0=None, s
            batch_shape=(), x_init=None, dtype=torch.float64, device="auto") -> torch.Tensor:
     """Samples of the generated law: x(σ_T) = σ_T z, z ~ N(0, I) (seeded), then `heun` over
     `edm_schedule(steps, σ_0, σ_T, ρ)` (steps Heun steps, 2·steps denoiser calls), vectorised over samples
-    and batch axes. final_denoise=False (default) matches the closed forms (THEORY §1.1); True applies
+    and batch axes. final_denoise=False (default) matches the closed forms (theory.md §1.1); True applies
     x ← D(x; σ_0) at the end, multiplying the variance of an aligned mode by ψ_k(σ_0)².
 
     denoiser: callable D(x, sigma) (then give d and batch_shape), a GridDenoiser, or (W, b, sigmas).

@@ -16,7 +16,7 @@ from theory.errors import SpecbiasError
 
 
 def default_taus(n: int = 36, lo: float = 1e-4, hi: float = 1e3) -> np.ndarray:
-    """τ = 0 and n log-spaced times from lo to hi (THEORY §6: τ ∈ [1e−4, 1e3])."""
+    """τ = 0 and n log-spaced times from lo to hi (theory.md §6: τ ∈ [1e−4, 1e3])."""
     return np.concatenate([[0.0], np.geomspace(lo, hi, int(n))])
 
 

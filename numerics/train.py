@@ -7,7 +7,7 @@
 
 Modes
 - population: gradient descent on the EXACT expected loss, computed from the data mean and
-  covariance only (Gaussian equivalence, THEORY §1.3). For input a·x + c·z and target e·x + f·z
+  covariance only (Gaussian equivalence, theory.md §1.3). For input a·x + c·z and target e·x + f·z
   (denoiser: a = 1, c = σ, e = 1, f = 0; flow matching: a = t, c = 1 − t, e = 1, f = −1) and the
   model's effective map W x + b, with C = Σ + μμᵀ,
       L = a² tr(W C Wᵀ) + c² ‖W‖² − 2(ae tr(W C) + cf tr W) + e² tr C + f² d + ‖b‖² + 2bᵀ(aWμ − eμ),
@@ -270,6 +270,7 @@ def _train(arch, data, o: TrainOptions) -> Run:
     tau_grid, step_grid = checkpoint_grid(o.taus, o.steps, o.n_checkpoints)
     _check_memory(o, data, device, arch, theory_params)
     model, grid_name, ignored = _build_model(arch, data, o, Q, device, theory_params)
+    s = _Setup(arch, data, o, model, theory_params, Q, eta, device, ignored)
     coeffs = model.pair_coefficients().to(o.dtype)
     moments = Moments(data, o.dtype, device)
     stab = Stability(model, data, coeffs, o.dtype, device)
@@ -280,7 +281,7 @@ def _train(arch, data, o: TrainOptions) -> Run:
     if step_grid is not None:
         tau_grid = step_grid * h_arr[0] / eta
     h_most = h_arr if rule is None else o.step_fraction * stab.ceiling(np.arange(model.n_levels)).cpu().numpy()
-    _check_step_counts(o, tau_grid, step_grid, eta, h_arr, h_most, model, data.d, device)
+    _check_step_counts(s, tau_grid, step_grid, h_arr, h_most)
     tol = 0.0 if o.mode == "samples" else (CONVERGE_TOL[o.dtype] if o.converge_tol is None else float(o.converge_tol))
     if o.mode == "samples":
         _check_step_budget(o, tau_grid, step_grid, eta, h_arr)
@@ -297,7 +298,8 @@ def _train(arch, data, o: TrainOptions) -> Run:
 
     stats = fit(params, _objective(o, model, coeffs, moments, data, device),
                 make_optimizer(o.optimizer, params.theta, lr=o.lr), schedule, recorder, tol=tol,
-                on_diverge=on_diverge, progress=o.progress, desc=f"train {arch.name} ({o.mode}, {model.n_levels} levels)")
+                on_diverge=on_diverge, progress=o.progress,
+                desc=f"train {arch.name} ({o.mode}, {model.n_levels} levels)")
     params.copy_to(model)
     arrays = {"tau": np.asarray(tau_grid, dtype=float), model.level_name: model.levels.cpu().numpy(),
               "lam": recorder.lam, "gains": recorder.gains, "loss": recorder.loss, "h": h_start,
@@ -305,18 +307,33 @@ def _train(arch, data, o: TrainOptions) -> Run:
               "converged_tau": schedule.converged_tau}
     if o.keep_weights:
         arrays["W"], arrays["b"] = recorder.W, recorder.b
-    meta = _meta(arch, data, o, model, theory_params, Q, eta, device, basis_name, stab, bound0, tol, schedule,
-                 ignored, grid_name)
+    meta = _meta(s, basis_name, stab, bound0, tol, schedule)
     meta.update(wall_s=time.perf_counter() - t_start, loop_s=stats["loop_s"])
     return Run(arrays, meta, model)
 
 
-def _check_step_counts(o: TrainOptions, tau_grid, step_grid, eta, h_arr, h_most, model, d, device) -> None:
+@dataclass
+class _Setup:
+    """What a training run has resolved before it steps: read by the step-count check and the metadata."""
+
+    arch: object
+    data: Dataset
+    o: TrainOptions
+    model: object
+    theory_params: dict
+    Q: object  # np.ndarray, scalar or per mode
+    eta: float
+    device: object
+    ignored: list
+
+
+def _check_step_counts(s: _Setup, tau_grid, step_grid, h_arr, h_most) -> None:
     """Before training: the level that steps least, even at the largest step it can reach (h_most),
     must finish (numerics.budget.check_steps); the time estimate takes it at its initial step (h_arr:
-    the ceiling h_most is far above what a deep product reaches, 10× at L = 50); and the step count of every level at its initial step
-    h_arr must be representable (a level may freeze early, but its schedule is counted in int64
-    first: an absurd σ_T makes h_l underflow)."""
+    the ceiling h_most is far above what a deep product reaches, 10× at L = 50); and the step count of
+    every level at its initial step h_arr must be representable (a level may freeze early, but its
+    schedule is counted in int64 first: an absurd σ_T makes h_l underflow)."""
+    o, eta, model, d, device = s.o, s.eta, s.model, s.data.d, s.device
     if step_grid is not None:
         budget.check_steps(float(step_grid[-1]), d, device=str(device), allow_large=o.allow_large,
                            tensors=len(model.params()))
@@ -343,9 +360,11 @@ def _check_step_budget(o: TrainOptions, tau_grid, step_grid, eta, h_arr) -> None
             f"{o.max_steps:.3g}); shorten taus, use fewer/lower noise levels or pass max_steps")
 
 
-def _meta(arch, data, o: TrainOptions, model, theory_params, Q, eta, device, basis_name, stab, bound0, tol,
-          schedule, ignored, grid_name) -> dict:
+def _meta(s: _Setup, basis_name, stab, bound0, tol, schedule) -> dict:
     """The run's metadata: everything needed to say what was trained, how, and how far."""
+    arch, data, o, model, theory_params, Q, eta, device = (s.arch, s.data, s.o, s.model, s.theory_params, s.Q,
+                                                            s.eta, s.device)
+    ignored = s.ignored
     fixed_h, done = o.h is not None, schedule.done_steps
     return {
         "arch": arch.name, "theory_params": theory_params, "model_kwargs": dict(o.model_kwargs or {}),
@@ -355,7 +374,8 @@ def _meta(arch, data, o: TrainOptions, model, theory_params, Q, eta, device, bas
         "clock": "gradient flow: ητ = Σ h" if o.optimizer == "gd" else "nominal: ητ = Σ h (Adam is not gradient flow)",
         "Q": Q.tolist(), "eta": eta, "init": o.init, "scale": o.scale, "seed": int(o.seed),
         "dtype": str(o.dtype).replace("torch.", ""), "device": str(device), "batch": o.batch,
-        "step_rule": ("user h" if fixed_h else "one h for all levels: c·min(2/curvature)" if schedule.step_grid is not None
+        "step_rule": ("user h" if fixed_h else "one h for all levels: c·min(2/curvature)"
+                      if schedule.step_grid is not None
                       else "per level: h_l = c·2/curvature_l (one-layer: c/(σ²+λ_max)), re-derived at "
                       "each checkpoint from the current weights; segments split into equal steps ≤ h_l"),
         "step_fraction": None if fixed_h else o.step_fraction, "lam_max": stab.lam_max,

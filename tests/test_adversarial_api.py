@@ -86,13 +86,13 @@ def _model_options(arch, **options):
 
 
 def _spiked():
-    from theory import spiked
+    from theory.spiked import covariance as spiked
 
     return spiked
 
 
 def _chains():
-    from theory import chains
+    from theory.spiked import chains
 
     return chains
 FLAT = [(cls, fn, frag) for cls, cases in CASES.items() for fn, frag in cases]
@@ -200,8 +200,9 @@ def test_model_sizes_are_estimated_before_building(arch, kw, frag):
 
 
 def test_network_sizes_are_estimated_on_the_meta_device():
-    from numerics import budget, train_net
-    from numerics.models.nets import net_class
+    from numerics import budget
+    from numerics.nets import train as train_net
+    from numerics.nets.models import net_class
 
     small = budget.network_bytes(net_class("mlp"), (8,), {"width": 16, "depth": 1}, batch=4)
     big = budget.network_bytes(net_class("mlp"), (8,), {"width": 10**6, "depth": 1}, batch=4)

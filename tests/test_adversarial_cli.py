@@ -294,7 +294,7 @@ def test_verify_keeps_hypothesis_storage_out_of_the_cwd(tmp_path, monkeypatch, c
 
 
 def test_hypothesis_database_is_configurable(tmp_path, monkeypatch):
-    from verify import profiles
+    from verify.properties import profiles
 
     monkeypatch.setenv("SPECBIAS_HYPOTHESIS_DB", str(tmp_path / "db"))
     assert profiles.database_path() == tmp_path / "db"
@@ -351,9 +351,10 @@ def _dead_pid() -> int:
                                             (RuntimeError("[enforce fail at alloc_cpu.cpp:127] DefaultCPUAllocator: "
                                                           "can't allocate memory: you tried to allocate 1e17 bytes"),
                                              2, "specbias: error: out of memory"),
-                                            (ZeroDivisionError("boom"), 1, "specbias: internal error: ZeroDivisionError")])
+                                            (ZeroDivisionError("boom"), 1,
+                                             "specbias: internal error: ZeroDivisionError")])
 def test_interruptions_and_bugs_are_one_line(exc, code, start, monkeypatch, capsys):
-    from theory import cli as theory_cli
+    from verify.cli import theory as theory_cli
 
     def raiser(args):
         raise exc
@@ -374,7 +375,7 @@ def test_sigterm_unwinds_like_ctrl_c_and_restores_the_handler(monkeypatch, capsy
     its completed checkpoints) and exits 143 with one line; the previous handler comes back."""
     import signal
 
-    from theory import cli as theory_cli
+    from verify.cli import theory as theory_cli
 
     def killed(args):
         os.kill(os.getpid(), signal.SIGTERM)

@@ -7,9 +7,9 @@ import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from numerics import edm
-from numerics.bench_nonlinear import mlp_flops
-from numerics.models.nets import build_net
+from numerics.nets import edm
+from numerics.nets.bench import mlp_flops
+from numerics.nets.models import build_net
 from verify.cli import main
 
 

@@ -12,7 +12,7 @@ import theory
 from theory.archs.linear import Linear
 from theory.emergence import emergence_from_checkpoints
 from verify import consistency
-from verify.properties import run_property
+from verify.properties.engine import run_property
 from verify.tolerances import tol
 
 
@@ -76,7 +76,6 @@ def test_tau_inf_optimum_rejects_a_wrong_declared_optimum(wrong):
 def test_agreement_measures_the_log_variance_error(wrong):
     """Training cannot match a theory whose λ̃ is off by e^{0.5}; the weights still agree."""
     from numerics import train
-
     from verify.agreement import compare
     from verify.setups import training_setup
 
@@ -92,7 +91,7 @@ def test_agreement_measures_the_log_variance_error(wrong):
 
 
 def test_checkpoint_crossing_is_exact_for_a_power_law():
-    """Log–log interpolation (THEORY §4.1) is exact when λ̃ is a power of τ between checkpoints;
+    """Log–log interpolation (theory.md §4.1) is exact when λ̃ is a power of τ between checkpoints;
     interpolating linearly in τ (or in λ̃) is not."""
     v0, lam = 1e-3, np.array([0.1, 1.0, 10.0])
     p = np.array([0.7, 1.3, 2.0])  # λ̃ = v0 (τ/τ0)^p, τ0 = 1e-3

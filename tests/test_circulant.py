@@ -1,4 +1,4 @@
-"""`circulant` (THEORY §2.5): Fourier variances of any covariance, and the one-layer law at rate Nη."""
+"""`circulant` (theory.md §2.5): Fourier variances of any covariance, and the one-layer law at rate Nη."""
 import numpy as np
 import pytest
 

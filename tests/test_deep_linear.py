@@ -1,4 +1,4 @@
-"""deep_linear: the numerical solution of the balanced depth-L flow (THEORY §2.4) against an
+"""deep_linear: the numerical solution of the balanced depth-L flow (theory.md §2.4) against an
 independent solve_ivp of the original ODE in ψ, the L = 2 logistic, and parameter validation."""
 import numpy as np
 import pytest

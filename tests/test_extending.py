@@ -44,7 +44,7 @@ def test_weight_decay_is_flagged_where_it_breaks_the_law(ridge):
 
 
 def test_report_covers_the_new_architecture(ridge, tmp_path):
-    from verify import report
+    from verify.report import build as report
 
     folder = report.build("ridge", "quick", out=tmp_path, archs=["ridge_linear"], progress=False)
     md = (folder / "report.md").read_text()

@@ -163,7 +163,7 @@ class _RoundsAtTheTop(theory.get("linear").__class__):
 
 
 def test_range_edge_property_catches_a_path_that_is_wrong_at_the_edge():
-    from verify.properties import run_property
+    from verify.properties.engine import run_property
 
     theory.register(_RoundsAtTheTop())
     try:

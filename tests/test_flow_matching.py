@@ -1,4 +1,4 @@
-"""`flow_matching` (THEORY §2.7) and the flow sampling family it needs."""
+"""`flow_matching` (theory.md §2.7) and the flow sampling family it needs."""
 import numpy as np
 import pytest
 from scipy import integrate
@@ -14,7 +14,7 @@ LAM = np.array([1e-4, 1e-2, 0.5, 1.0, 7.0, 1e3])
 
 
 def test_limits_are_exact():
-    """λ̃(0) = e^{2Q} and λ̃(∞) = λ, exactly (THEORY §2.7)."""
+    """λ̃(0) = e^{2Q} and λ̃(∞) = λ, exactly (theory.md §2.7)."""
     np.testing.assert_allclose(ARCH.generated_variance(LAM, 0.0, Q=0.3), np.exp(0.6), rtol=EXACT.rel)
     np.testing.assert_allclose(ARCH.generated_variance(LAM, 1e12, Q=0.3), LAM, rtol=EXACT.rel)
     np.testing.assert_allclose(ARCH.initial_variance(0.3), np.exp(0.6), rtol=EXACT.rel)
@@ -60,7 +60,7 @@ def test_weight_endpoints():
 
 
 def _log_variance_theory(lam, tau, Q):
-    """THEORY §2.7's printed closed form, written out here with scipy.special (not the module's code)."""
+    """theory.md §2.7's printed closed form, written out here with scipy.special (not the module's code)."""
     from scipy.special import erf, expi
 
     A = 2.0 * tau
@@ -92,7 +92,7 @@ def _reference_exponents(lam, Q, criterion):
     return out
 
 
-#: THEORY §4.2, the authors' closed form on λ = logspace(−3, 2, 20), increasing / decreasing modes.
+#: theory.md §4.2, the authors' closed form on λ = logspace(−3, 2, 20), increasing / decreasing modes.
 AUTHORS = {(0.0, "harmonic"): (0.96, 0.93), (0.0, "geometric"): (0.54, 0.47),
            (0.5, "harmonic"): (0.85, 0.71), (0.5, "geometric"): (0.36, 0.28)}
 
@@ -101,7 +101,7 @@ AUTHORS = {(0.0, "harmonic"): (0.96, 0.93), (0.0, "geometric"): (0.54, 0.47),
 def test_exponents_equal_an_independent_reference(Q, criterion):
     """The fitted exponents equal an independent computation (printed formula, brentq, polyfit).
 
-    Against the authors' values (THEORY §4.2: "expect differences of a few hundredths with exact
+    Against the authors' values (theory.md §4.2: "expect differences of a few hundredths with exact
     crossings", from their mean-v₀ exclusion and discrete τ grid): at Q = 0 they agree within 0.02; at
     Q = 0.5 exact crossings give 0.917/0.844 (harmonic) and 0.412/0.385 (geometric) against the quoted
     0.85/0.71 and 0.36/0.28 — 0.05 to 0.13 higher, more than a few hundredths. A disagreement with the

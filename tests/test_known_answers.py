@@ -1,4 +1,4 @@
-"""THEORY §4.3 regression anchors and §3.2 / §2.2 worked numbers, reproduced from the closed forms."""
+"""theory.md §4.3 regression anchors and §3.2 / §2.2 worked numbers, reproduced from the closed forms."""
 import numpy as np
 import pytest
 
@@ -29,7 +29,7 @@ def test_kl_reference():
     lam /= lam.mean()
     lt = theory.get("linear").generated_variance(lam[None, :], np.array([0, 0.1, 1, 10])[:, None], Q=0.1)
     got = theory.kl(lam, lt, direction="generated||data")
-    np.testing.assert_allclose(got, [1086, 974.5, 414, 0.637], rtol=2e-3)  # THEORY quotes 3–4 digits
+    np.testing.assert_allclose(got, [1086, 974.5, 414, 0.637], rtol=2e-3)  # theory.md §4.3 quotes 3–4 digits
 
 
 def test_initial_variance_values():

@@ -1,4 +1,4 @@
-"""`linear_mean` (THEORY §2.2): the data mean couples weight and bias; generated variance and mean."""
+"""`linear_mean` (theory.md §2.2): the data mean couples weight and bias; generated variance and mean."""
 import numpy as np
 import pytest
 from scipy import integrate
@@ -14,7 +14,7 @@ LAM = np.array([1e-3, 0.1, 1.0, 30.0])
 
 
 def test_overshoot_example():
-    """THEORY §2.2: Q = 0, b = 0, η = 1, λ = 0.1, σ = 0.5, m = 2 → peak 0.747 near τ ≈ 0.47, target 0.286."""
+    """theory.md §2.2: Q = 0, b = 0, η = 1, λ = 0.1, σ = 0.5, m = 2 → peak 0.747 near τ ≈ 0.47, target 0.286."""
     tau = np.linspace(0.0, 2.0, 20001)
     w = ARCH.weight(0.1, 0.5, tau, Q=0.0, m=2.0)
     assert w[np.argmax(w)] == pytest.approx(0.747, abs=5e-4)

@@ -137,7 +137,7 @@ def test_two_channels_closed_form_equals_propagator():
 
 def test_trained_conv2d_with_correlated_channels_follows_theory_local():
     """Correlated channels (no closed form): trained 2-channel kernels vs g(Σ̄_patch) e_c."""
-    from verify.properties_localconv import random_images
+    from verify.properties.localconv import random_images
 
     base = random_images(4, seed=3)  # 16 pixels; two channels correlated through a random 32 × 32 mix
     rng = np.random.default_rng(0)

@@ -1,4 +1,4 @@
-"""The mechanism claim of the local-convolution study (verify.localconv), as tests that fail if it is false:
+"""The mechanism claim of the local-convolution study (verify.localconv.analysis), as tests that fail if it is false:
 
 Near-simultaneous emergence along the data's principal components comes from weight sharing (a
 shift-invariant generated covariance, diagonal in Fourier space) on non-stationary data — not from
@@ -6,12 +6,11 @@ locality. The full-width circulant (global) shows it, the locally connected cont
 does not, and on stationary data (PCs = Fourier modes) nothing does. The simultaneity index S of the
 convolution tracks the compression of the targets by shift-averaging, std ln uᵀΣ̄u / std ln uᵀΣu.
 """
-import numpy as np
 import pytest
 
 from numerics import data
-from verify import localconv as L
 from verify.departure import SIMULTANEOUS
+from verify.localconv import analysis as L
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +50,7 @@ def test_locality_alone_compresses_when_pcs_are_spatially_extended():
     whole image) the locally connected model cannot reach the PC variances either, and emerges
     near-simultaneously too; weight sharing is sufficient on non-stationary data, locality is not
     necessary, and whether locality alone suffices depends on the data (digits: no)."""
-    from verify.properties_localconv import random_images
+    from verify.properties.localconv import random_images
 
     ds = random_images(6, seed=1)
     f = L.flag("local2d", ds, L.measurement(ds, "pcs"), 3, "random")
@@ -61,7 +60,7 @@ def test_locality_alone_compresses_when_pcs_are_spatially_extended():
 def test_the_claim_test_can_fail():
     """Feeding the simultaneity property a model it does not apply to (the dense linear model) fails."""
     import theory
-    from verify.properties_localconv import _simultaneity
+    from verify.properties.localconv import _simultaneity
 
     with pytest.raises(AssertionError, match="non-stationary random covariance"):
         _simultaneity(theory.get("linear"))()

@@ -1,4 +1,4 @@
-"""numerics.measure for linear flow matching (THEORY §2.7): the exact flow map (Magnus-4 in t) against
+"""numerics.measure for linear flow matching (theory.md §2.7): the exact flow map (Magnus-4 in t) against
 theory's closed form, its t-grid error (order 2, with the Euler–Maclaurin leading term), an independent
 solve_ivp, and the Heun sampler in t."""
 import numpy as np
@@ -51,7 +51,7 @@ def relative_error(A, c, A_ref, c_ref):
                np.abs(c.numpy() - c_ref).max() / np.abs(c_ref).max())
 
 
-# ---- exact: aligned weights against THEORY §2.7 ------------------------------------------------------
+# ---- exact: aligned weights against theory.md §2.7 ------------------------------------------------------
 def test_exact_flow_aligned_matches_theory_within_t_grid_error():
     d = 8
     lam, U = np.geomspace(1e2, 1e-2, d), rotation(d, 10)

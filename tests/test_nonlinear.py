@@ -1,5 +1,5 @@
-"""Nonlinear denoisers (numerics.models.nets, numerics.edm, numerics.crn, numerics.train_net,
-verify.nonlinear): EDM preconditioning against an independent derivation, a secretly linear network
+"""Nonlinear denoisers (numerics.nets.models, numerics.nets.edm, numerics.nets.crn, numerics.nets.train,
+verify.nets.analysis): EDM preconditioning against an independent derivation, a secretly linear network
 against the linear theory, common random numbers against independent noise, the τ = 0 measurement,
 and the failure modes (NaN, Ctrl-C, bad input)."""
 import numpy as np
@@ -8,11 +8,13 @@ import sympy as sp
 import torch
 
 import theory
-from numerics import crn, data, edm, measure, train_net
-from numerics.models.nets import available_nets, build_net
+from numerics import data, measure
+from numerics.nets import crn, edm
+from numerics.nets import train as train_net
+from numerics.nets.models import available_nets, build_net
 from numerics.run import Run
 from theory.errors import SpecbiasError
-from verify import nonlinear as NL
+from verify.nets import analysis as NL
 from verify.tolerances import tol
 
 SIGMAS = np.geomspace(0.002, 80.0, 9)
@@ -114,7 +116,7 @@ def secretly_linear_run(seed=0):
 
 
 def theory_variances(ds, sig, run, weighted=True):
-    """The linear theory's discrete-GD weights (THEORY §1.2: exact for the one-layer model) at each
+    """The linear theory's discrete-GD weights (theory.md §1.2: exact for the one-layer model) at each
     level's clock n·h·w(σ), measured with the run's own latents (so sampling error cancels).
     weighted=False: a wrong theory that ignores the per-σ weight (gradient flow at ητ = n·h everywhere)."""
     sd2 = np.trace(ds.cov) / ds.d
@@ -172,7 +174,7 @@ def test_tau_zero_measurement_is_the_initial_network():
 
 def test_paper_sampler_with_20_heun_steps_overestimates_the_optimal_variance():
     """Finding that sizes the measurement: at the optimum W*_σ = Σ(Σ + σ²)⁻¹ the generated variance is λ
-    (THEORY §3.1, up to σ_0²); the 20-step EDM Heun sampler of the paper returns 5–10% more (λ from 5 down
+    (theory.md §3.1, up to σ_0²); the 20-step EDM Heun sampler of the paper returns 5–10% more (λ from 5 down
     to 0.05), 40 steps ~2%, 256 steps < 0.2% — measured with the sampler's exact affine map (no noise)."""
     lam, sig = np.geomspace(0.05, 5.0, 6), np.geomspace(0.002, 80.0, 256)
     W = np.stack([np.diag(lam / (lam + s**2)) for s in sig])
@@ -248,8 +250,8 @@ def test_interrupt_leaves_completed_checkpoints_readable(tmp_path, monkeypatch):
 def test_nonlinear_report_preset_writes_a_reloadable_report(tmp_path, monkeypatch):
     import json
 
-    from verify import report_nonlinear as RN
     from verify.cli import main
+    from verify.nets import report as RN
 
     tiny = (RN.Experiment("mlp-tiny", "mlp", "lognormal", 8, "follows", {"width": 16, "depth": 1},
                           {"lr": 3e-3, "batch": 64}, steps=40, checkpoints=8, n_samples=200),
@@ -267,7 +269,8 @@ def test_nonlinear_report_preset_writes_a_reloadable_report(tmp_path, monkeypatc
     assert run.meta["status"] == "complete" and run.var_eigen.shape == (8, 8)
 
 
-#: Declared BEFORE the d = 128 run, from the paper (seed 000 notebooks, PROTOCOLS §4): increasing-mode
+#: Declared BEFORE the d = 128 run, from the paper (Wang & Pehlevan, arXiv 2503.03206: the authors'
+#: notebooks, protocols.md §4): increasing-mode
 #: slopes 0.76 (d = 128) and 1.08 (d = 256), "≈ 1" in the text, and its verdict "follows". The exponent
 #: must lie in the linear theory's α ± the band of verify.tolerances "nonlinear-exponent-band" (±0.3,
 #: declared with the first network code), its combined CI must overlap that range, and the verdict must
@@ -295,8 +298,8 @@ def d128(tmp_path_factory):
 
 @pytest.mark.slow  # ~6 min at load 3 on 2 cores (train 119 s, sample 230 s)
 def test_mlp_on_gaussian_d128_exponent_in_the_declared_range(d128):
-    """The paper's headline nonlinear result (seed 000, d = 128 log-normal Gaussian, MLP-UNet, EDM
-    protocol): increasing modes emerge with α ≈ 1 (range declared above). Measured 2026-11-29:
+    """The paper's headline nonlinear result (Wang & Pehlevan, arXiv 2503.03206, d = 128 log-normal Gaussian,
+    MLP-UNet, EDM protocol): increasing modes emerge with α ≈ 1 (range declared above). Measured 2026-11-29:
     α = 1.212 [1.059, 1.365], N = 61, range [1.008, 1.608]."""
     run, em, out = d128
     fit = em["geometric"]["fits"]["increasing"]
@@ -322,8 +325,8 @@ def test_nonlinear_report_plumbing_without_training(tmp_path, monkeypatch):
     is the slow test above."""
     import json
 
-    from verify import report_nonlinear as RN
     from verify.cli import main
+    from verify.nets import report as RN
 
     monkeypatch.setattr(RN, "EXPERIMENTS", ())
     assert main(["report", "--preset", "nonlinear", "--out", str(tmp_path), "--name", "nl", "--no-progress"]) == 0
@@ -331,7 +334,7 @@ def test_nonlinear_report_plumbing_without_training(tmp_path, monkeypatch):
 
 
 def test_finite_training_set_is_measured_against_its_empirical_covariance():
-    """With n training draws the optimum is the empirical covariance (PROTOCOLS §2): targets and basis
+    """With n training draws the optimum is the empirical covariance (protocols.md §2): targets and basis
     are its eigen-decomposition, computed here independently; the population spectrum is kept in meta."""
     ds = data.gaussian(8, "lognormal", seed=1)
     fs = train_net.finite_set(ds, 40, seed=2)
@@ -396,7 +399,7 @@ def synthetic_run(end_low: float, spread: float):
 
 @pytest.mark.parametrize("end_low,spread,off", [(0.8, 0.03, True), (0.88, 0.1, False)])
 def test_report_verdict_names_the_off_target_mode_with_its_numbers(end_low, spread, off):
-    from verify import report_nonlinear as RN
+    from verify.nets import report as RN
 
     run, lam, tau, v0 = synthetic_run(end_low, spread)
     em = NL.emergence(run)

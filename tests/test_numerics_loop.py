@@ -170,4 +170,5 @@ def test_one_group_fused_adam_equals_the_grouped_update():
             one.step(P, G, h)
             ref.step(R, [g[None] for g in G], h)
         for k in P:
-            np.testing.assert_allclose(P[k].numpy(), R[k][0].numpy(), rtol=1e-5 if dtype == torch.float32 else 1e-12)  # float32: rounding
+            np.testing.assert_allclose(P[k].numpy(), R[k][0].numpy(),
+                                       rtol=1e-5 if dtype == torch.float32 else 1e-12)  # float32: rounding

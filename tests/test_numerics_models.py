@@ -177,7 +177,7 @@ def test_expected_loss_and_gradient_match_the_plain_formula(kind, levels, mean):
 
 
 def test_expected_loss_is_the_per_mode_loss_at_aligned_weights():
-    """THEORY §1.3: at W = Σ ψ_k u_k u_kᵀ, b = 0, μ = 0, L_σ = Σ_k (σ² + λ_k)ψ_k² − 2λ_kψ_k + λ_k."""
+    """theory.md §1.3: at W = Σ ψ_k u_k u_kᵀ, b = 0, μ = 0, L_σ = Σ_k (σ² + λ_k)ψ_k² − 2λ_kψ_k + λ_k."""
     ds = D.gaussian(6, seed=5)
     psi = np.linspace(0.1, 0.7, 6)
     W = torch.as_tensor((ds.U * psi) @ ds.U.T)[None].repeat(3, 1, 1)

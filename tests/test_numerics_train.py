@@ -106,7 +106,7 @@ def _registry_case(name):
     if cls.basis == "fourier":  # 1-D signals, or 5 × 5 images for 2-D models
         image = getattr(arch, "dims", 1) == 2
         return (D.stationary2d(5, beta=1.0) if image else D.stationary(8, beta=1.0)), kw, slice(None)
-    if "m" in arch.params:  # the mean along one mode (THEORY §2.2): data mean m·u_0, compare mode 0
+    if "m" in arch.params:  # the mean along one mode (theory.md §2.2): data mean m·u_0, compare mode 0
         base = D.gaussian(6, seed=3)
         m = arch.params["m"]
         return D.gaussian(6, seed=3, mean=m * base.U[:, 0]), kw, slice(0, 1)
@@ -121,8 +121,8 @@ def test_registry_model_tracks_the_theory(name):
     ds, kw, modes = _registry_case(name)
     run = train(name, ds, taus=TAUS, Q=0.3, progress=False, **kw)
     if "m" in arch.params:
-        lam, th = run.lam[modes], arch.weight(run.lam[modes][None, None], run.levels[None, :, None],
-                                              run.tau[:, None, None], Q=0.3, **run.meta["theory_params"])
+        th = arch.weight(run.lam[modes][None, None], run.levels[None, :, None],
+                         run.tau[:, None, None], Q=0.3, **run.meta["theory_params"])
     else:
         th = run.theory_gains()
     got = run.gains[..., modes]
@@ -137,7 +137,7 @@ def _temporary_arch(name, model, params):
 
 
 def test_deep_linear_follows_the_balanced_depth_L_ode():
-    """THEORY §2.4: dw/dτ = −2ηL w^{2−2/L} ((σ² + λ) w − λ), integrated independently here."""
+    """theory.md §2.4: dw/dτ = −2ηL w^{2−2/L} ((σ² + λ) w − λ), integrated independently here."""
     arch = _temporary_arch("_test_deep_linear", "numerics.models:DeepLinear", {"L": 3})
     try:
         ds = D.gaussian(5, seed=4)

@@ -1,4 +1,4 @@
-"""`patch_conv` (THEORY §2.6): local convolution, checked against the full filter dynamics."""
+"""`patch_conv` (theory.md §2.6): local convolution, checked against the full filter dynamics."""
 import numpy as np
 import pytest
 from scipy.linalg import expm
@@ -124,7 +124,7 @@ def test_Q_must_not_vary_along_the_spectrum():
 
 
 def test_power_law_keeps_exponent_near_one_but_not_the_order():
-    """THEORY §2.6: a 1-D stationary toy keeps α ≈ 1 along Fourier modes for every K (R² drops for
+    """theory.md §2.6: a 1-D stationary toy keeps α ≈ 1 along Fourier modes for every K (R² drops for
     small K) while missing the target; the emergence order itself is not guaranteed."""
     spec = power_law(65)
     ts = theory.emergence_time(ARCH, spec, Q=0.1, K=5)

@@ -4,7 +4,8 @@ import hashlib
 
 import pytest
 
-from verify import figures, report
+from verify.report import build as report
+from verify.report import figures
 
 FILES = {"report.md", "report.html", "report.json", "data.npz", "weights.png", "variance.png",
          "emergence.png", "departure.png", "heatmap_linear.png", "heatmap_circulant.png", ".specbias",

@@ -1,7 +1,7 @@
 """The numbers of an agreement report (report.json, data.npz) against independent computations:
 emergence times by scipy root finding on a scipy quadrature of the sampling integral (Lemma 4.1) with
 the gain written out here (Prop. eq. 7), exponents by an independent least-squares fit with each Q's own
-v₀ (Prop. 4.2), the theory's local exponents of THEORY §4.2, and the agreement errors recomputed from
+v₀ (Prop. 4.2), the theory's local exponents of theory.md §4.2, and the agreement errors recomputed from
 the trained arrays."""
 import json
 
@@ -75,7 +75,7 @@ def test_exponent_table_uses_each_Qs_own_v0(rep):
 
 
 def test_exponent_within_theorys_local_exponents(rep):
-    """THEORY §4.2: one-layer, Q = 0.1, geometric, local α from 1.055 (λ = 1e−3) to 1.005 (λ = 1e2)."""
+    """theory.md §4.2: one-layer, Q = 0.1, geometric, local α from 1.055 (λ = 1e−3) to 1.005 (λ = 1e2)."""
     table, data = rep
     lam = data["linear/lam"]
     fit = table["exponents"]["Q=0.1 geometric"]["increasing"]

@@ -13,7 +13,7 @@ import theory
 from theory import derive as D
 from theory import symbols as S
 from theory.solve import solve
-from verify import strategies as vs
+from verify.properties import strategies as vs
 from verify.tolerances import tol
 
 FAST = ("linear", "circulant", "sym_two_layer", "flow_matching")  # each solves in < 7 s

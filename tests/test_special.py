@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from theory.special import e1_span, exp1
-from verify import strategies as vs
+from verify.properties import strategies as vs
 
 
 def test_exp1_matches_mpmath():

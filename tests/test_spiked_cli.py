@@ -1,13 +1,14 @@
-"""`specbias spiked …` and the seed-003 properties of the shared suite (including that they can fail)."""
+"""`specbias spiked …` and the second paper's properties of the shared suite (Weitzner et al., arXiv
+2410.14730; including that they can fail)."""
 import json
 
 import numpy as np
 import pytest
 
-from theory import chains as CH
-from theory import spiked as SP
+from theory.spiked import chains as CH
+from theory.spiked import covariance as SP
 from verify.cli import main
-from verify.properties import applicable, run_property
+from verify.properties.engine import applicable, run_property
 
 SEED003 = ["spiked-derivation", "spiked-vs-quadrature", "spiked-monte-carlo", "chain-identities", "fixation-heun"]
 

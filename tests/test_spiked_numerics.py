@@ -1,14 +1,18 @@
-"""numerics.spiked, numerics.spiked_dynamics, numerics.jacobian against the closed forms of theory.spiked/chains."""
+"""numerics.spiked.simulate, numerics.spiked.dynamics, numerics.spiked.jacobian against the closed forms of
+theory.spiked.covariance/chains."""
 import numpy as np
 import pytest
 import torch
 
-from numerics import data, jacobian, spiked, spiked_dynamics, train
-from theory import chains as CH
-from theory import finite_sample as FS
-from theory import spiked as SP
+from numerics import data, train
+from numerics.spiked import dynamics as spiked_dynamics
+from numerics.spiked import jacobian
+from numerics.spiked import simulate as spiked
 from theory.errors import SpecbiasError
-from verify import spiked_checks
+from theory.spiked import chains as CH
+from theory.spiked import covariance as SP
+from theory.spiked import finite_sample as FS
+from verify.spiked import checks as spiked_checks
 from verify.tolerances import tol
 
 

@@ -1,11 +1,12 @@
-"""theory.spiked, theory.chains, theory.finite_sample: symbolic checks, independent references, bad input."""
+"""theory.spiked.covariance, theory.spiked.chains, theory.spiked.finite_sample: symbolic checks, independent
+references, bad input."""
 import numpy as np
 import pytest
 
-from theory import chains as CH
-from theory import finite_sample as FS
-from theory import spiked as SP
 from theory.errors import SpecbiasError
+from theory.spiked import chains as CH
+from theory.spiked import covariance as SP
+from theory.spiked import finite_sample as FS
 from verify.tolerances import tol
 
 # (λ, s², γ) away from the threshold window, above and below
@@ -135,7 +136,7 @@ def test_finite_sample_kl_tends_to_the_training_gaussian():
     mu, S = FS.training_moments(X)
     assert out["generated||train"][-1] < 1e-4  # λ̃ → S + O(σ0²)
     ev, V = np.linalg.eigh(S)
-    optimum = (V * (80.0**2 * (ev + 0.002**2) / (ev + 80.0**2))) @ V.T  # λ̃(∞), THEORY §3.1
+    optimum = (V * (80.0**2 * (ev + 0.002**2) / (ev + 80.0**2))) @ V.T  # λ̃(∞), theory.md §3.1
     assert out["generated||data"][-1] == pytest.approx(FS.gaussian_kl(mu, optimum, np.zeros(d), Sigma),
                                                        rel=tol("float64-vs-mpmath").rel)
     assert out["generated||data"][0] > out["generated||data"][-1]

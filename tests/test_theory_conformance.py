@@ -5,8 +5,8 @@ The same code runs under `specbias verify`; a new architecture inherits all of i
 import pytest
 
 import theory
-from verify.properties import applicable, run_property
-from verify.profiles import load
+from verify.properties.engine import applicable, run_property
+from verify.properties.profiles import load
 
 PROFILE = load()
 CASES = [(a, p) for a in theory.available() for p in applicable(a)]

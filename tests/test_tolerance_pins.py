@@ -47,7 +47,7 @@ def test_every_entry_is_pinned_or_says_why_not():
 
 
 def _known_answer():
-    """Half a unit in the last printed digit of THEORY §4.3's anchors, relative: the worst is 12.430."""
+    """Half a unit in the last printed digit of theory.md §4.3's anchors, relative: the worst is 12.430."""
     from test_known_answers import TABLE as ANCHORS
 
     printed = ["264.67", "28.740", "3.0032", "0.30863", "0.031451", "0.0031954",
@@ -179,9 +179,9 @@ def test_tolerance_matches_its_derivation(what):
     PINS[what]()
 
 
-# ---- seed 003 (spiked model, chains, fixation) --------------------------------------------------------
+# ---- Weitzner et al., arXiv 2410.14730 (spiked model, chains, fixation) ----------------------------------------
 def _spiked_quoted():
-    """THEORY §5.2's finite-size figures, transcribed: overlap 0.03/0.015/0.01, top eigenvalue 5%/2.5%/1.5%."""
+    """theory.md §5.2's finite-size figures, transcribed: overlap 0.03/0.015/0.01, top eigenvalue 5%/2.5%/1.5%."""
     for d, ov, top in ((200, 0.03, 0.05), (500, 0.015, 0.025), (1000, 0.01, 0.015)):
         _within(tol(f"spiked-overlap-d{d}").abs, ov, 1.0)
         _within(tol(f"spiked-top-eigenvalue-d{d}").rel, top, 1.0)
@@ -193,7 +193,7 @@ def _spiked_monte_carlo():
 
 
 def _fixation_heun():
-    """THEORY §5.3 quotes measured/predicted 0.998–1.000: a relative band of 2e−3."""
+    """theory.md §5.3 quotes measured/predicted 0.998–1.000: a relative band of 2e−3."""
     _within(tol("fixation-heun").rel, round(1 - 0.998, 12), 1.0)
 
 

@@ -1,4 +1,4 @@
-"""Tied and untied balanced two-layer denoisers (THEORY §2.3–2.4): the logistic clocks."""
+"""Tied and untied balanced two-layer denoisers (theory.md §2.3–2.4): the logistic clocks."""
 import numpy as np
 import pytest
 

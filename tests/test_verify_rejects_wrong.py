@@ -58,7 +58,7 @@ def test_verify_rejects_and_prints_falsifying_example(wrong_module, capsys):
 
 
 def test_training_disagrees_with_the_wrong_weights(wrong_module):
-    from verify.properties import run_property
+    from verify.properties.engine import run_property
 
     theory.load_module(wrong_module)
     out = run_property("wrong_rate", "theory-vs-numerics", "ci")

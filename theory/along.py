@@ -5,7 +5,7 @@ orthonormal measurement basis (see theory.basis for the weights).
     w = basis.eigen_weights(U, U_data)           # eigenbasis models: lam = the data eigenvalues
     lt = variance_along(arch, lam, tau, w)       # (T, m) = Σ_f w[f, m] λ̃_f(τ), exact
     ts = emergence_along(arch, lam, w, target)   # τ* per basis vector: first crossing of the
-                                                 # threshold between v₀ and the target (THEORY §4.1)
+                                                 # threshold between v₀ and the target (theory.md §4.1)
 
 Because every model starts from the same v₀ on every mode (aligned init) and the weights of a unit
 vector sum to 1, the variance along any u also starts at v₀; the threshold uses the *data* variance

@@ -33,7 +33,7 @@ class Law:
     """The law an architecture predicts for the emergence time of increasing modes.
 
     `exponent` maps (criterion, Q) to the (low, high) range of the fitted exponent α in τ* ∝ λ^{−α}
-    (THEORY §4.2), for spectra within λ ∈ [1e−3, 1e2]; `rate` is the human-readable rate.
+    (theory.md §4.2), for spectra within λ ∈ [1e−3, 1e2]; `rate` is the human-readable rate.
     """
 
     kind: str  # "inverse-variance" or "departs"
@@ -181,6 +181,11 @@ class Architecture:
     def _weight_mp(self, lam, sigma, tau, Q, eta, **p):
         return self._lambdified("weight_mp", p)(lam, sigma, tau, Q, eta)
 
+    def _quadrature_log_variance(self, lam, tau, Q, eta, sigma0, sigmaT, **p) -> np.ndarray:
+        """The default `_log_variance` (quadrature over `_weight`) even where a subclass overrides it: the
+        independent reference of theory.numeric_check, which so needs no import of this module."""
+        return Architecture._log_variance(self, lam, tau, Q, eta, sigma0, sigmaT, **p)
+
     def _log_variance_mp(self, lam, tau, Q, eta, sigma0, sigmaT, **p):
         if tau == 0:  # the closed forms hold Ei(0) = −∞ terms that cancel; use the exact limit
             return self.sampling.initial_log_variance(Q, sigma0, sigmaT, log=mp.log)
@@ -278,7 +283,7 @@ class Architecture:
 
     def generated_variance(self, lam, tau, Q=0.1, eta=1.0, sigma0=0.002, sigmaT=80.0, dps=None,
                            **params):
-        """Generated variance λ̃_k(τ) along each mode, broadcast over lam and tau (THEORY §3)."""
+        """Generated variance λ̃_k(τ) along each mode, broadcast over lam and tau (theory.md §3)."""
         return np.exp(self.log_generated_variance(lam, tau, Q, eta, sigma0, sigmaT, dps, **params))
 
     def log_generated_variance(self, lam, tau, Q=0.1, eta=1.0, sigma0=0.002, sigmaT=80.0, dps=None,
@@ -298,7 +303,7 @@ class Architecture:
             return self._log_variance_mp_array(lam, tau, Q, eta, sigma0, sigmaT, **p)
 
     def initial_variance(self, Q=0.1, sigma0=0.002, sigmaT=80.0):
-        """v₀ = λ̃ at τ = 0, exact (the emergence baseline of THEORY §4.1)."""
+        """v₀ = λ̃ at τ = 0, exact (the emergence baseline of theory.md §4.1)."""
         Q = self.check_Q(Q)
         sigma0, sigmaT = V.sampling_range(sigma0, sigmaT)
         self.check_domain(sigma0=sigma0, sigmaT=sigmaT)
@@ -323,9 +328,14 @@ class Architecture:
         """A valid whole spectrum built from arbitrary positive variances (identity unless coupled)."""
         return np.asarray(lam, dtype=float)
 
-    def torch_model(self, **kwargs):
-        """The matching torch model declared by `model`; imported lazily so theory needs no torch."""
+    def model_class(self):
+        """The torch class declared in `model` ("module:Class"), imported lazily so theory needs no torch:
+        the one place the string is resolved (numerics.models.model_class asks here)."""
         if not self.model:
             raise SpecbiasError(f"{self.name} declares no torch model")
         module, _, cls = self.model.partition(":")
-        return getattr(importlib.import_module(module), cls)(arch=self, **kwargs)
+        return getattr(importlib.import_module(module), cls)
+
+    def torch_model(self, **kwargs):
+        """The matching torch model declared by `model`, built for this architecture."""
+        return self.model_class()(arch=self, **kwargs)

@@ -1,4 +1,4 @@
-"""Mode emergence (THEORY §4.1): the first time λ̃_k(τ) crosses a threshold between v₀ and λ_k.
+"""Mode emergence (theory.md §4.1): the first time λ̃_k(τ) crosses a threshold between v₀ and λ_k.
 
 - v₀ is the exact generated variance at τ = 0; the target is the data variance λ_k.
 - Thresholds: geometric √(v₀λ) (default), harmonic 2/(1/v₀ + 1/λ), arithmetic (v₀ + λ)/2, and

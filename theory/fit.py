@@ -1,4 +1,4 @@
-"""Fit of the emergence law τ* = a λ^{−α} (THEORY §4.1): least squares of ln τ* on ln λ, per direction."""
+"""Fit of the emergence law τ* = a λ^{−α} (theory.md §4.1): least squares of ln τ* on ln λ, per direction."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -47,7 +47,7 @@ def _check_options(gray_zone, confidence) -> tuple:
 
 
 def in_gray_zone(v0, lam, gray_zone=GRAY_ZONE) -> np.ndarray:
-    """v₀/λ strictly inside gray_zone: modes too close to their start for a meaningful τ* (PROTOCOLS §3),
+    """v₀/λ strictly inside gray_zone: modes too close to their start for a meaningful τ* (protocols.md §3),
     excluded from every exponent fit."""
     ratio = np.asarray(v0, dtype=float) / np.asarray(lam, dtype=float)
     return (ratio > gray_zone[0]) & (ratio < gray_zone[1])

@@ -2,7 +2,7 @@
 the 2-D P × P convolution (weights shared across positions) and the locally connected control (the
 same P × P support, one filter per position, no sharing), both circular, aligned init W(0) = Q·I.
 
-Weights [derived, THEORY §1.3 + §2.6]. Output (c, i) has the C·P² inputs S_i around pixel i. Its filter
+Weights [derived, theory.md §1.3 + §2.6]. Output (c, i) has the C·P² inputs S_i around pixel i. Its filter
 w_{c,i} sees the loss (w·y_{S_i} − x_{c,i})² averaged over data and noise, so under gradient flow
     locally connected:  w_{c,i}(σ, τ) = g(Σ_{S_i}) e_c,        g(ν) = ψ_lin(ν, σ, τ; Q, η),
     convolution:        w_c(σ, τ)     = g(Σ̄_patch) e_c,       g(ν) = ψ_lin(ν, σ, τ; Q, HW·η),

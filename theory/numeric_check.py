@@ -47,8 +47,6 @@ def _rel(a, b) -> float:
 
 def numeric_path_check(arch, ode, sol, params: dict) -> D.Check:
     """Evaluate the float64 ψ and ln λ̃ once and compare them with independent references."""
-    from .arch import Architecture
-
     lam = arch.as_spectrum(LAM)
     x = 0.45 if arch.sampling.variable == S.t else 0.7
     lo, hi = arch.q_range
@@ -61,7 +59,7 @@ def numeric_path_check(arch, ode, sol, params: dict) -> D.Check:
             w_ref, how = arch.weight(lam, x, TAU, Q=Q, dps=30, **params), "mpmath of the claimed solution"
         else:
             w_ref, how = _ode_reference(arch, ode, lam, x, Q), "solve_ivp of the derived ODE"
-        lv_ref = Architecture._log_variance(arch, lam, TAU, Q, 1.0, 0.002, 80.0, **params)
+        lv_ref = arch._quadrature_log_variance(lam, TAU, Q, 1.0, 0.002, 80.0, **params)
     except Exception as exc:  # the user's code: any failure is a finding, reported in one line
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         return D.Check("numeric-path", "failed", f"the float64 path raised {type(exc).__name__}: {msg} "

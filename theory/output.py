@@ -102,6 +102,25 @@ def check_file(path, what: str = "out") -> Path:
 
 
 # ---- folders specbias owns --------------------------------------------------------------------------
+def write_atomic(path, data) -> Path:
+    """Write one file atomically, the one helper for it: `data` (bytes, or a callable filling a binary file
+    object) goes to a temporary file beside `path`, is flushed to disk and renamed into place; on any
+    failure the temporary file is removed and `path` keeps its old content. Creates the parent folder."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-{os.getpid()}-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            data(fh) if callable(data) else fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
 def mark(folder, name: str, kind: str = "report") -> None:
     """Write the marker that says specbias made `folder` (deterministic content: no time, no pid)."""
     (Path(folder) / MARKER).write_text(dumps({"written_by": "specbias", "kind": kind, "name": name},

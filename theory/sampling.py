@@ -1,8 +1,8 @@
 """How a trained per-mode gain turns into a generated variance: the sampling ODE of each family.
 
-Denoisers (THEORY §1.1, §3.1): d ln x_k/dσ = (1 − ψ_k(σ))/σ from σ_T down to σ_0, x(σ_T) ~ N(0, σ_T²),
+Denoisers (theory.md §1.1, §3.1): d ln x_k/dσ = (1 − ψ_k(σ))/σ from σ_T down to σ_0, x(σ_T) ~ N(0, σ_T²),
 so ln λ̃_k = ln σ_T² + 2[ln H_k(σ_0) − ln H_k(σ_T)] with d ln H/dσ = (1 − ψ)/σ.
-Flow matching (THEORY §2.7): dx/dt = w_k(t) x from t = 0 to 1, x(0) ~ N(0, 1), so ln λ̃_k = 2 ∫₀¹ w_k dt.
+Flow matching (theory.md §2.7): dx/dt = w_k(t) x from t = 0 to 1, x(0) ~ N(0, 1), so ln λ̃_k = 2 ∫₀¹ w_k dt.
 Both families share one interface (`variable`, `check_variable`, `integrand`, `log_variance_expr`,
 `initial_log_variance`, `optimum_log_variance`, `quadrature`, `quadrature_mp`).
 """
@@ -104,7 +104,7 @@ DENOISER = DenoiserSampling()
 
 
 class FlowSampling:
-    """Linear flow matching (THEORY §2.7): dx/dt = w(t) x from t = 0 (noise N(0, 1)) to t = 1 (data),
+    """Linear flow matching (theory.md §2.7): dx/dt = w(t) x from t = 0 (noise N(0, 1)) to t = 1 (data),
     so ln λ̃ = 2 ∫₀¹ w dt. Same interface as DenoiserSampling (σ_0, σ_T are accepted and unused)."""
 
     variable = S.t

@@ -1,4 +1,4 @@
-"""The paper's symbols, shared by every architecture's derivation (THEORY §0)."""
+"""The paper's symbols, shared by every architecture's derivation (theory.md §0)."""
 import sympy as sp
 
 lam, sigma, tau, eta = sp.symbols("lam sigma tau eta", positive=True)
@@ -13,5 +13,5 @@ K = lam / (lam + sigma**2)
 
 
 def denoiser_loss(gain):
-    """Per-mode denoising loss L_{σ,k}(ψ) = (σ² + λ) ψ² − 2 λ ψ + λ (THEORY §1.3, no factor ½)."""
+    """Per-mode denoising loss L_{σ,k}(ψ) = (σ² + λ) ψ² − 2 λ ψ + λ (theory.md §1.3, no factor ½)."""
     return (sigma**2 + lam) * gain**2 - 2 * lam * gain + lam

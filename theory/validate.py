@@ -1,7 +1,7 @@
 """Input validation shared by every layer and the CLI: one clear one-line error per bad input.
 
 Every public entry point (theory, numerics, verify and the `specbias` command's argparse types, see
-`theory.argtypes`) checks its arguments with these functions, so one rule holds everywhere:
+`verify.cli.argtypes`) checks its arguments with these functions, so one rule holds everywhere:
 - numbers are finite real floats (complex, NaN, ±inf and non-numeric text are refused);
 - torch tensors are accepted and detached (a tensor that requires grad gives its current value);
 - counts are integers within a stated range; seeds are integers in [0, 2³² − 1];

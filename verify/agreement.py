@@ -4,7 +4,8 @@ tolerance used and its reason (from verify.tolerances), and pass/fail.
 Weights: the trained per-mode gains (projected on the measurement basis after training) against the
 theory's gradient-flow ψ on the same σ (or t) grid and τ checkpoints. Discrete GD differs from the
 flow by O(h): with per-level steps h ≤ c/(σ² + λ_max) the gap is ≤ (c/e)|Q − K| (one-layer), the
-"trajectory-gd-bound" row applied to the run's own c. Generated variance (sampled from the run's own σ_T down to its σ_0): the trained weights' exact law
+"trajectory-gd-bound" row applied to the run's own c. Generated variance (sampled from the run's own σ_T
+down to its σ_0): the trained weights' exact law
 (numerics.measure, time-ordered, no eigenbasis) against the closed form: σ-grid (or t-grid)
 interpolation error plus the propagated GD gap, the "log-variance-trained" row. Modes are read in
 the architecture's own basis (eigen or Fourier).
@@ -101,3 +102,30 @@ def compare(run, data, dataset: str = "") -> Agreement:
     return Agreement(arch.name, dataset, run.meta["mode"], dtype,
                      np.abs(run.gains - psi_theory), _weight_tolerance(run, arch, dtype),
                      np.abs(lv_meas - lv_theory), tol("log-variance-trained", dtype), lv_meas, lv_theory)
+
+
+def judge(run, data, dataset: str = "") -> dict:
+    """The one verdict on a training run, by compare()'s bounds: the weights against the per-run GD-vs-flow
+    bound ("trajectory-gd-bound"), and ln λ̃ of the trained weights ("log-variance-trained") when the
+    run kept its weights (keep_weights=True; without them ln λ̃ cannot be measured and only the weights
+    are judged). `specbias train`, `verify` and `report` all decide through here or compare(). JSON-able;
+    {"available": False, "reason": ...} where the architecture has no theory for this run."""
+    from theory.errors import SpecbiasError
+
+    arch = theory.get(run.meta["arch"])
+    dtype = run.meta.get("dtype", "float64").replace("torch.", "")
+    try:
+        if "W" in run.arrays:  # keep_weights=True
+            a = compare(run, data, dataset)
+            werr, wtol = a.weight_error, a.weight_tol
+            lv = {"max_abs_error": a.logvar_error.max(-1).tolist(), "tolerance_abs": a.logvar_tol.abs,
+                  "within_tolerance": a.variance_ok, "reason": a.logvar_tol.reason}
+        else:
+            werr, wtol, lv = np.abs(run.gains - run.theory_gains()), _weight_tolerance(run, arch, dtype), None
+    except (SpecbiasError, NotImplementedError) as exc:
+        return {"available": False, "reason": str(exc)}
+    err = werr.reshape(werr.shape[0], -1).max(-1)
+    weights_ok = bool(np.all(werr <= wtol.abs))
+    return {"available": True, "max_abs_error": err.tolist(), "tolerance_abs": wtol.abs,
+            "within_tolerance": weights_ok, "reason": wtol.reason, "log_variance": lv,
+            "ok": weights_ok and (lv is None or lv["within_tolerance"])}

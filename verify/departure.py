@@ -1,7 +1,7 @@
 """Departure flags: does an architecture follow the inverse-variance law on given data, in a given
 measurement basis (data PCs, Fourier modes, patch PCs)?
 
-Measured per (architecture, data, basis), from exact emergence times (THEORY §4.1; increasing modes,
+Measured per (architecture, data, basis), from exact emergence times (theory.md §4.1; increasing modes,
 gray zone excluded):
 - the exponent α of τ* = aλ^{−α} with its 95% CI, over all emerging modes and over the high-variance
   half of them (the emerging modes with λ at or above their median);
@@ -30,7 +30,7 @@ from theory.fit import GRAY_ZONE, Fit
 
 REACHED = 0.1  # |ln(λ̃(∞)/target)| below this counts as reaching the target (10%)
 #: targets below FLOOR·σ_0² are left out of the target check: the sampler stops at σ_0, so even the
-#: optimum gives λ̃(∞) ≈ λ + σ_0² (THEORY §3.1); e.g. constant pixels of real images (λ ≈ 0)
+#: optimum gives λ̃(∞) ≈ λ + σ_0² (theory.md §3.1); e.g. constant pixels of real images (λ ≈ 0)
 FLOOR = 100.0
 SAME_CONSTANT = np.log(1.5)  # prefactor ratios within 1.5× count as the same constant
 #: S below this flags near-simultaneous emergence: τ* spans less than half as many decades as λ, i.e.

@@ -55,8 +55,8 @@ TABLE: dict[tuple[str, str], Tol] = {
                                              "products and patch convolution"),
     ("trajectory-gd-bound", "float64"): Tol(1.25, 1e-2, "allowed |ψ_GD − ψ_flow| = max(abs, rel·(c/e)·max|Q − ψ*|) "
                                             "for a run with step fraction c: one GD step of size "
-                                            "h ≤ c/(σ² + λ_max) per level gives sup_n |(1 − ε)ⁿ − e^{−εn}| = ε/(2e)·(1 + O(ε)) "
-                                            "(1.7% above ε/(2e) at ε = 0.04), "
+                                            "h ≤ c/(σ² + λ_max) per level gives sup_n |(1 − ε)ⁿ − e^{−εn}| = "
+                                            "ε/(2e)·(1 + O(ε)) (1.7% above ε/(2e) at ε = 0.04), "
                                             "ε = 2h(σ² + λ) ≤ 2c (one-layer); |Q − ψ*| reaches 2 for flow "
                                             "matching (w* = −1 at t = 0); 25% margin for products"),
     ("trajectory-gd-bound", "float32"): Tol(1.25, 1e-2, "as float64: the O(h) gap dominates float32 rounding"),
@@ -102,7 +102,7 @@ TABLE: dict[tuple[str, str], Tol] = {
                                        "linear_mean m = 0 ≡ linear, patch eigenmodes ≡ dense expm, DFT "
                                        "identities): rounding, plus eigh's absolute error eps·λ_max on "
                                        "patch eigenvalues; measured ≤ 2e−11 in ln λ̃ at condition 1e7"),
-    # ---- spiked covariance model and finite training sets (seed 003) ----------------------------
+    # ---- spiked covariance model and finite training sets (Weitzner et al., arXiv 2410.14730) ---
     ("spiked-overlap-d200", "float64"): Tol(0.0, 0.03, "mean squared overlap over >= 16 draws vs the n, d → ∞ "
                                         "limit outside the window |ℓ − √γ| < √γ/2: finite-size part quoted by "
                                         "THEORY §5.2 at d = 200 (the statistical part is added separately)"),

@@ -6,8 +6,6 @@ effective affine map and is overridden where the network computes it otherwise (
 """
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 import torch
 from torch import nn
@@ -37,10 +35,7 @@ def level_grid(name: str, values, rule: str, ok) -> torch.Tensor:
 
 def model_class(arch):
     """The torch class an architecture declares in `model` ("module:Class"), without building one."""
-    if not getattr(arch, "model", ""):
-        raise SpecbiasError(f"{arch.name} declares no torch model")
-    module, _, cls = arch.model.partition(":")
-    return getattr(importlib.import_module(module), cls)
+    return arch.model_class()
 
 
 #: options of every model that a trainer does not set itself (see AffineModel.__init__)
@@ -179,7 +174,7 @@ class AffineModel(nn.Module):
 
     def pair_coefficients(self) -> torch.Tensor:
         """[levels, 4] = (a, c, e, f): input a·x + c·z, target e·x + f·z, x ~ data, z ~ N(0, I).
-        Denoiser: input x + σz, target x (THEORY §1.2)."""
+        Denoiser: input x + σz, target x (theory.md §1.2)."""
         one = torch.ones_like(self.levels)
         return torch.stack([one, self.levels, one, torch.zeros_like(one)], dim=-1)
 

@@ -1,4 +1,4 @@
-"""Linear convolutions with circular boundaries (THEORY §2.5–2.6): full-width circulant, local 1-D
+"""Linear convolutions with circular boundaries (theory.md §2.5–2.6): full-width circulant, local 1-D
 patch convolution and a 2-D, C-channel patch convolution.
 
 All are one `SharedWeightModel`: signals live on a C × H × W grid (1-D: C = H = 1, W = N), the kernel
@@ -8,7 +8,7 @@ holds one tap per (output channel, input channel, offset), and
 
 so the effective matrix is W[(c, i), (c', j)] = k[c, c', i − j] (zero for offsets outside the
 kernel), built by one gather whose backward is exactly the weight-sharing sum of the gradient over
-positions (rates × H·W, THEORY §2.5). Aligned init: k = Q at the centre tap of every c = c' (w(0) = Q·e₀,
+positions (rates × H·W, theory.md §2.5). Aligned init: k = Q at the centre tap of every c = c' (w(0) = Q·e₀,
 i.e. W(0) = Q·I). The measurement basis is the Fourier one (unitary DFT per channel).
 """
 from __future__ import annotations
@@ -92,7 +92,7 @@ class SharedWeightModel(AffineModel):
 
 class Circulant(SharedWeightModel):
     """Full-width circular convolution on 1-D signals of length N = d: N raw taps per level
-    (THEORY §2.5); forward by FFT. `N` (if the theory passes it) must equal d."""
+    (theory.md §2.5); forward by FFT. `N` (if the theory passes it) must equal d."""
 
     own_params = ("N",)
 
@@ -118,7 +118,7 @@ def _odd_kernel(name, K, limit, what):
 
 
 class PatchConv(SharedWeightModel):
-    """Local circular convolution on 1-D signals of length N = d with K = 2r + 1 ≤ N taps (THEORY §2.6;
+    """Local circular convolution on 1-D signals of length N = d with K = 2r + 1 ≤ N taps (theory.md §2.6;
     K = N is the full-width filter in another tap order)."""
 
     own_params = ("K", "N")
@@ -134,7 +134,7 @@ class PatchConv(SharedWeightModel):
 
 class PatchConv2d(SharedWeightModel):
     """2-D circular convolution on C × H × W images with C channels in and out and a P × P kernel
-    (THEORY §2.6, 2-D); the signal shape (C, H, W) comes from the data."""
+    (theory.md §2.6, 2-D); the signal shape (C, H, W) comes from the data."""
 
     own_params = ("P",)
 

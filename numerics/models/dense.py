@@ -1,4 +1,4 @@
-"""Fully connected linear denoisers: one layer, tied and untied two-layer, deep linear (THEORY §2.1–2.4)."""
+"""Fully connected linear denoisers: one layer, tied and untied two-layer, deep linear (theory.md §2.1–2.4)."""
 from __future__ import annotations
 
 from theory import validate as V
@@ -54,7 +54,7 @@ def _product_curvature(s, wmax, g, depth: int):
 
 
 class Linear(AffineModel):
-    """D(x; σ) = W_σ x + b_σ with W ∈ R^{levels×d×d}, b ∈ R^{levels×d} (THEORY §2.1).
+    """D(x; σ) = W_σ x + b_σ with W ∈ R^{levels×d×d}, b ∈ R^{levels×d} (theory.md §2.1).
     Aligned init: W(0) = Σ_k Q_k u_k u_kᵀ; random: entries N(0, scale²); b(0) = 0."""
 
     def _build(self, init, Q, cov):
@@ -66,7 +66,7 @@ class Linear(AffineModel):
 
 
 class SymTwoLayer(AffineModel):
-    """D(x; σ) = P_σ P_σᵀ x + b_σ, P ∈ R^{levels×d×hidden} (THEORY §2.3). Aligned init:
+    """D(x; σ) = P_σ P_σᵀ x + b_σ, P ∈ R^{levels×d×hidden} (theory.md §2.3). Aligned init:
     P(0)P(0)ᵀ = Σ_k Q_k u_k u_kᵀ (P = [A, 0], A the symmetric square root; hidden < d keeps the top
     `hidden` modes and needs `cov`)."""
 
@@ -93,7 +93,7 @@ class SymTwoLayer(AffineModel):
 
 
 class TwoLayer(AffineModel):
-    """D(x; σ) = W₂ W₁ x + b, W₁ ∈ R^{levels×hidden×d}, W₂ ∈ R^{levels×d×hidden} (THEORY §2.4).
+    """D(x; σ) = W₂ W₁ x + b, W₁ ∈ R^{levels×hidden×d}, W₂ ∈ R^{levels×d×hidden} (theory.md §2.4).
     Balanced aligned init: W₂(0) = F, W₁(0) = Fᵀ with F Fᵀ = Σ_k Q_k u_k u_kᵀ (per mode a = b = √Q)."""
 
     own_params = ("hidden",)
@@ -119,7 +119,7 @@ class TwoLayer(AffineModel):
 
 
 class DeepLinear(AffineModel):
-    """D(x; σ) = W_L ⋯ W_1 x + b with square factors (THEORY §2.4); depth `L` (the theory's parameter
+    """D(x; σ) = W_L ⋯ W_1 x + b with square factors (theory.md §2.4); depth `L` (the theory's parameter
     name; `depth` is an alias), default 3. Balanced aligned init: every factor Σ_k Q_k^{1/L} u_k u_kᵀ."""
 
     own_params = ("L", "depth")

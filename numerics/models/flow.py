@@ -1,4 +1,4 @@
-"""Linear flow matching v(x, t) = W_t x + b_t with independent W_t on a t-grid (THEORY §2.7)."""
+"""Linear flow matching v(x, t) = W_t x + b_t with independent W_t on a t-grid (theory.md §2.7)."""
 from __future__ import annotations
 
 import numpy as np

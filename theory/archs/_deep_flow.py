@@ -1,4 +1,4 @@
-"""The universal flow of the balanced deep linear denoiser, solved in float64 (THEORY §2.4).
+"""The universal flow of the balanced deep linear denoiser, solved in float64 (theory.md §2.4).
 
 Depth L ≥ 3 has dψ/dτ = −2ηL ψ^{2−2/L}((σ² + λ)ψ − λ). With x = ψ/K, K = λ/(λ + σ²), and the clock
 s = 2ηLλ K^{1−2/L} τ it becomes the autonomous dx/ds = x^p (1 − x), p = 1 + q, q = 1 − 2/L, started at
@@ -196,7 +196,7 @@ def flow(L: int) -> DeepFlow:
 # ---- the gain and the generated variance --------------------------------------------------------
 def start(lam, sigma2, Q, L: int):
     """Per (mode, σ) quantities of the universal flow: K, the clock rate s/(2ηLλτ) = K^q, and the
-    branch with its starting potential (F(u0) if x0 = Q/K < 1, G(v0) if x0 > 1; THEORY §2.4).
+    branch with its starting potential (F(u0) if x0 = Q/K < 1, G(v0) if x0 > 1; theory.md §2.4).
 
     Returns K, K^q, the masks (increasing, decreasing, at the optimum x0 = 1, at Q = 0) and the
     starting potential (0 where neither branch applies)."""
@@ -229,7 +229,7 @@ def ratio(L: int, inc, dec, fixed, pot, s, x0=None, polish: int = 2):
 
 
 def weight(lam, sigma, tau, Q, eta, L: int):
-    """ψ(σ, τ) = K·X(2ηLλK^{1−2/L}τ; Q/K) for depth L ≥ 3 (THEORY §2.4), broadcast float64."""
+    """ψ(σ, τ) = K·X(2ηLλK^{1−2/L}τ; Q/K) for depth L ≥ 3 (theory.md §2.4), broadcast float64."""
     lam, sigma, tau, Q = np.broadcast_arrays(lam, sigma, tau, Q)
     sigma2 = sigma**2
     K, rate, inc, dec, fixed, _, pot = start(lam, sigma2, Q, L)

@@ -2,7 +2,7 @@
 
 Every member obeys the per-mode logistic ODE dψ/dτ = mηλ ψ (1 − ψ/K), K = λ/(λ + σ²), with a rate
 multiplier m: m = 8 for the tied P_σ P_σᵀ (Prop. 5.1, eq. 8), m = 4 for the balanced untied W₂W₁
-and for the balanced deep linear network at depth 2 (THEORY §2.4). With E = e^{−mηλτ}:
+and for the balanced deep linear network at depth 2 (theory.md §2.4). With E = e^{−mηλτ}:
 
     ψ(σ, τ) = K Q / ((K − Q) E + Q)                                         (Prop. 5.1, eq. 8)
     H(σ)    = σ^{(1−Q)E/(Q+(1−Q)E)} · [λE + Q(1 − E)(λ + σ²)]^{Q/(2Q+2(1−Q)E)}   (Prop. 5.1, §3.3)
@@ -24,7 +24,7 @@ from ..domain import Domain
 
 #: Ranges of the fitted α in τ* ∝ λ^{−α} for λ ∈ [1e−3, 1e2], η = 1, σ0 = 0.002, σT = 80. λ̃ depends on
 #: τ only through mηλτ, so τ* = c(λ, Q, criterion)/(mηλ) and α is the same for every m (tied or
-#: untied). THEORY §4.2 quotes 1.034 → 1.003 for geometric, Q = 0.1. Measured by us as the local
+#: untied). theory.md §4.2 quotes 1.034 → 1.003 for geometric, Q = 0.1. Measured by us as the local
 #: α = −d ln τ*/d ln λ (central difference, step 1e−3, 101 log-spaced λ, exact τ*): geometric, Q = 0.1:
 #: 1.0419 (λ = 1e−3) → 1.0025 (λ = 1e2); harmonic, Q = 0.1: 1.1617 → 1.1254 (min), 1.1269 at λ = 1e2.
 #: A least-squares α over any sub-range is a weighted mean of local α, so it lies inside; margins ≈ 0.01.
@@ -49,7 +49,7 @@ def log_H(m) -> sp.Expr:
 
 
 def claimed_ode(m) -> sp.Expr:
-    """dψ/dτ = mηλ ψ (1 − ψ/K) (Prop. 5.1, eq. 8; THEORY §2.4 for m = 4)."""
+    """dψ/dτ = mηλ ψ (1 − ψ/K) (Prop. 5.1, eq. 8; theory.md §2.4 for m = 4)."""
     return m * S.eta * S.lam * S.psi * (1 - S.psi / S.K)
 
 

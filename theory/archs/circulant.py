@@ -1,4 +1,4 @@
-"""`circulant`: full-width circular convolution D(x; σ) = w_σ ⊛ x on length-N signals (THEORY §2.5;
+"""`circulant`: full-width circular convolution D(x; σ) = w_σ ⊛ x on length-N signals (theory.md §2.5;
 paper Prop. 5.2–5.3).
 
 The unitary DFT diagonalises every circulant filter: the gain on Fourier mode k is γ_k = √N ŵ_k, with

@@ -1,5 +1,5 @@
 """`conv2d`: 2-D circular convolution with a P × P kernel on C-channel images (paper Prop. 5.4 in 2-D;
-THEORY §2.6, last items). The eigen-mix closed form of `patch_conv`, generalised and derived here.
+theory.md §2.6, last items). The eigen-mix closed form of `patch_conv`, generalised and derived here.
 
 Model: D(y)[c, i] = Σ_{c', δ} k[c, c', δ] y[c', i + δ] (indices mod H, W, δ ∈ {−r..r}², P = 2r + 1),
 independent kernels per σ, aligned init k = Q at the centre tap of every c = c' (W(0) = Q·I).

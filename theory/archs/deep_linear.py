@@ -1,4 +1,4 @@
-"""`deep_linear`: balanced deep linear denoiser D(x; σ) = W_L ⋯ W_1 x, depth L ≥ 2 (THEORY §2.4).
+"""`deep_linear`: balanced deep linear denoiser D(x; σ) = W_L ⋯ W_1 x, depth L ≥ 2 (theory.md §2.4).
 
 Aligned SVD init, balanced: per mode the L singular values a_1 = … = a_L = ψ^{1/L} give the gain
 ψ = a_1⋯a_L and the loss L = (σ² + λ)ψ² − 2λψ + λ. Gradient flow gives
@@ -42,7 +42,7 @@ class DeepLinear(Architecture):
     reference_guard = False  # weight_mp: Newton to the working precision + 20 digits (no cancellation)
     expected_failures = {name: NO_CLOSED_FORM for name in
                          ("solution-ode", "initial-value", "fixed-point", "sampling-integral")}
-    # Ranges of the fitted α, λ ∈ [1e−3, 1e2], η = 1, σ0 = 0.002, σT = 80 (THEORY §2.4 states only
+    # Ranges of the fitted α, λ ∈ [1e−3, 1e2], η = 1, σ0 = 0.002, σT = 80 (theory.md §2.4 states only
     # τ* ∝ λ⁻¹). Measured by us as the local α = −d ln τ*/d ln λ (central difference, step 1e−3, 101
     # log-spaced λ, exact τ* on the float64 path): geometric, Q = 0.1: L = 3 1.0342 (λ = 1e−3) → 1.0018
     # (λ = 1e2), L = 4 1.0306 → 1.0015; harmonic, Q = 0.1: L = 3 1.1104–1.1332, L = 4 1.1027–1.1272.

@@ -1,4 +1,4 @@
-"""`flow_matching`: linear flow matching v(x, t) = W_t x with independent W_t (THEORY §2.7; paper App. H).
+"""`flow_matching`: linear flow matching v(x, t) = W_t x with independent W_t (theory.md §2.7; paper App. H).
 
 Interpolation x_t = t x₁ + (1 − t) x₀, x₀ ~ N(0, I) at t = 0, data x₁ at t = 1, velocity target x₁ − x₀.
 Per mode, with g(t) = t²λ + (1 − t)², the loss is
@@ -6,7 +6,7 @@ Per mode, with g(t) = t²λ + (1 − t)², the loss is
 gradient flow gives w(t, τ) = w* + (Q − w*) e^{−2ητg},  w* = (tλ − (1 − t))/g = g'/(2g),
 and sampling dx/dt = w x from t = 0 to 1 gives ln λ̃ = 2 ∫₀¹ w dt = 2[F(1) − F(0)] with A = 2ητ and
     F(t) = ½ ln g − ½ Ei(−A g) + Q e^{−Aλ/(λ+1)} ½√(π/(A(λ+1))) erf(√(A(λ+1)) (t − 1/(λ+1))),
-i.e. (THEORY §2.7)
+i.e. (theory.md §2.7)
     ln λ̃ = ln λ + [Ei(−A) − Ei(−Aλ)] + Q √(π/(A(λ+1))) e^{−Aλ/(λ+1)} [erf √(A/(λ+1)) + erf(λ√(A/(λ+1)))].
 Limits: λ̃(0) = e^{2Q}, λ̃(∞) = λ exactly.
 """
@@ -83,7 +83,7 @@ class FlowMatching(Architecture):
         return sp.log(g) / 2 - sp.Ei(-A * g) / 2 + S.Q * gauss
 
     def extra_checks(self, ode, **p):
-        """The THEORY §2.7 formula as printed equals 2[F(1) − F(0)] of the claimed antiderivative."""
+        """The theory.md §2.7 formula as printed equals 2[F(1) − F(0)] of the claimed antiderivative."""
         A, lam = 2 * S.eta * S.tau, S.lam
         x = sp.sqrt(A / (lam + 1))
         printed = 2 * (sp.log(lam) / 2 + (sp.Ei(-A) - sp.Ei(-A * lam)) / 2

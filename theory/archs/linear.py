@@ -1,11 +1,11 @@
 """`linear`: one-layer denoiser D(x; σ) = W_σ x + b_σ on zero-mean data, aligned init W_σ(0) = Σ Q_k u_k u_kᵀ.
 
-Per mode the parameter is the gain ψ itself and the loss is L = (σ² + λ)ψ² − 2λψ + λ (THEORY §1.3).
+Per mode the parameter is the gain ψ itself and the loss is L = (σ² + λ)ψ² − 2λψ + λ (theory.md §1.3).
 Gradient flow gives (Prop. eq. 7)   ψ(σ, τ) = K + (Q − K) e^{−2ητ(σ² + λ)},   K = λ/(λ + σ²),
 and sampling (Prop. 4.2), with a = 2ητ,
     ln H(σ) = ½ ln(λ + σ²) + ½(1 − Q) e^{−aλ} Ei(−aσ²) − ½ Ei(−a(σ² + λ)).
 The bias decays as b(τ) = b(0) e^{−2ητ}; discrete GD with step h is exact:
-ψ_n − K = (1 − 2h(σ² + λ))ⁿ (Q − K), stable iff h < 1/(σ² + λ_max) (THEORY §1.2).
+ψ_n − K = (1 − 2h(σ² + λ))ⁿ (Q − K), stable iff h < 1/(σ² + λ_max) (theory.md §1.2).
 """
 from __future__ import annotations
 
@@ -80,14 +80,14 @@ class Linear(Architecture):
 
     # ---- extras specific to the one-layer model -------------------------------------------------
     def discrete_weight(self, lam, sigma, steps, h, Q=0.1):
-        """ψ after `steps` GD steps of size h: K + (1 − 2h(σ² + λ))ⁿ (Q − K) (THEORY §1.2)."""
+        """ψ after `steps` GD steps of size h: K + (1 − 2h(σ² + λ))ⁿ (Q − K) (theory.md §1.2)."""
         lam, sigma = V.variances(lam), V.noise(sigma)
         K = lam / (lam + sigma**2)
         return K + (1.0 - 2.0 * h * (sigma**2 + lam)) ** np.asarray(steps) * (Q - K)
 
     @staticmethod
     def max_stable_step(lam_max, sigma):
-        """Largest stable GD step 1/(σ² + λ_max) (THEORY §1.2)."""
+        """Largest stable GD step 1/(σ² + λ_max) (theory.md §1.2)."""
         return 1.0 / (np.asarray(sigma, dtype=float) ** 2 + float(lam_max))
 
 

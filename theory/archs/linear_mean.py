@@ -1,4 +1,4 @@
-"""`linear_mean`: the one-layer denoiser W_σ x + b_σ on non-centred data (THEORY §2.2, derived).
+"""`linear_mean`: the one-layer denoiser W_σ x + b_σ on non-centred data (theory.md §2.2, derived).
 
 Per mode the data carry a mean m along u_j (param `m`); the other modes are centred. With s = λ + σ²,
 θ = (w, b) = (u_jᵀW u_j, u_jᵀ b) and the loss (no factor ½)
@@ -7,7 +7,7 @@ Per mode the data carry a mean m along u_j (param `m`); the other modes are cent
     θ(τ) = θ* + (θ(0) − θ*) e^{−2ητM},   θ* = [K, (1 − K) m],   θ(0) = [Q, 0].
 M has det s and eigenvalues r± = c ± δ, c = (s + m² + 1)/2, δ = √(c² − s); the slow rate r₋ = s/r₊ < s,
 and e^{−AM} = ½(e^{−Ar₋} + e^{−Ar₊}) I − A e^{−Ar₋} φ(2Aδ)(M − cI), φ(x) = (1 − e^{−x})/x (A = 2ητ).
-The weight can overshoot (THEORY: Q = 0, η = 1, λ = 0.1, σ = 0.5, m = 2 peaks at 0.747 near τ ≈ 0.47,
+The weight can overshoot (theory.md §2.2: Q = 0, η = 1, λ = 0.1, σ = 0.5, m = 2 peaks at 0.747 near τ ≈ 0.47,
 target 0.286). The bias does not enter the variance: λ̃ is §3.1 with ψ = w(σ, τ) (by quadrature; no
 closed form known), and the generated mean is μ̃ = H(σ_0) ∫ β(s)/(s H(s)) ds (§3.1). Every mode of the
 per-mode API is "the mode that carries the mean"; for a general mean vector μ the weights at different
@@ -69,7 +69,7 @@ def _combine(K, Q, m, E11, E12, E22=None):
 
 
 def trajectory(lam, sigma, tau, Q, eta, m, ops=NP, bias=True):
-    """(w, b)(τ) in floats, or w alone (bias=False) (THEORY §2.2):
+    """(w, b)(τ) in floats, or w alone (bias=False) (theory.md §2.2):
     e^{−AM} = ½(e^{−Ar₋} + e^{−Ar₊})I − A e^{−Ar₋} φ(2Aδ)(M − cI), r₋ = s/r₊: stable for δ → 0
     (m = 0, s = 1) and without cancellation in r₋."""
     s, K, c, delta = _block(lam, sigma, m, ops.sqrt)
@@ -122,7 +122,7 @@ class LinearMean(Architecture):
         return w
 
     def loss(self, **p):
-        """(w − 1)²(λ + m²) + 2(w − 1) m b + b² + w²σ² (THEORY §2.2 block of E‖W̃ỹ − x‖²)."""
+        """(w − 1)²(λ + m²) + 2(w − 1) m b + b² + w²σ² (theory.md §2.2 block of E‖W̃ỹ − x‖²)."""
         return (w - 1) ** 2 * (S.lam + m_sym**2) + 2 * (w - 1) * m_sym * b + b**2 + w**2 * S.sigma**2
 
     def reduce(self, **p):
@@ -177,7 +177,7 @@ class LinearMean(Architecture):
 
 
 def _augmented_weights(lam, U, mu, sigma, tau, Q, eta):
-    """W̃_σ(τ) = W̃* + (W̃(0) − W̃*) e^{−2ητM_σ} for every τ: (T, d, d + 1) (THEORY §2.2)."""
+    """W̃_σ(τ) = W̃* + (W̃(0) − W̃*) e^{−2ητM_σ} for every τ: (T, d, d + 1) (theory.md §2.2)."""
     d = lam.size
     Wstar = (U * (lam / (lam + sigma**2))) @ U.T  # Σ Σ_σ⁻¹
     target = np.hstack([Wstar, ((np.eye(d) - Wstar) @ mu)[:, None]])
@@ -196,7 +196,7 @@ def generated_moments(Sigma, mu, tau, Q=0.1, eta=1.0, sigma0=0.002, sigmaT=80.0,
     The sampling ODE dx/dσ = −σ⁻¹[(W_σ − I)x + b_σ] is affine but the W_σ no longer commute, so its
     transition matrix Φ (augmented by the constant 1) is integrated in s = ln σ from σ_T down to σ_0
     (solve_ivp, DOP853, all times at once); x(σ_T) ~ N(0, σ_T² I) gives C̃ = σ_T² A Aᵀ and μ̃ = c for
-    x(σ_0) = A x(σ_T) + c (THEORY §3.1, Lemma 4.1)."""
+    x(σ_0) = A x(σ_T) + c (theory.md §3.1, Lemma 4.1)."""
     Sigma = V.as_array("covariance (Sigma)", Sigma)
     d = Sigma.shape[0]
     if Sigma.shape != (d, d) or not np.allclose(Sigma, Sigma.T):

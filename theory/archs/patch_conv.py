@@ -1,4 +1,4 @@
-"""`patch_conv`: local 1-D circular convolution with a kernel of K = 2r + 1 ≤ N taps (THEORY §2.6;
+"""`patch_conv`: local 1-D circular convolution with a kernel of K = 2r + 1 ≤ N taps (theory.md §2.6;
 paper Prop. 5.4).
 
 The modes are coupled: the last axis of `lam` is the whole Fourier spectrum Σ̃_kk of a real stationary
@@ -13,7 +13,8 @@ loss N[(ν_j + σ²)a_j² − 2ν_j v0_j a_j] + const, and ψ_j = a_j/v0_j obeys
 with c_jk independent of σ and τ. Sampling (§3.1) is diagonal in Fourier space and linear in the gain,
 so [derived here] the generated variance is a weighted geometric mean of one-layer closed forms:
     ln λ̃_k(τ) = Σ_j c_jk ln λ̃_linear(ν_j, τ; η → Nη)   (exact; checked against quadrature of γ_k).
-THEORY §2.6 says "no closed form known"; this one follows from the linearity of §3.1 in ψ.
+The specification once said "no closed form known" (theory.md §2.6 now states this one); it follows
+from the linearity of §3.1 in ψ.
 For K < N the filter cannot reproduce the target: λ̃_k(∞) = σ_T² Π_j [(ν_j + σ_0²)/(ν_j + σ_T²)]^{c_jk}
 → Π_j ν_j^{c_jk} ≠ Σ̃_kk (law "departs"); at finite τ, λ̃_k ∝ σ_0^{2(1 − γ_k(σ→0, τ))} as σ_0 → 0.
 K = N (odd) reduces exactly to `circulant`.
@@ -286,7 +287,7 @@ def _extremes(*arrays) -> list:
 
 def converged_variance(spectrum, K: int, sigma0: float = 0.002, sigmaT: float = 80.0) -> np.ndarray:
     """λ̃_k(τ → ∞) = σ_T² Π_j [(ν_j + σ_0²)/(ν_j + σ_T²)]^{c_jk} for the spectrum's patch eigenmodes;
-    equals the one-layer optimum σ_T²(Σ̃_kk + σ_0²)/(Σ̃_kk + σ_T²) only for K = N (THEORY §2.6)."""
+    equals the one-layer optimum σ_T²(Σ̃_kk + σ_0²)/(Σ̃_kk + σ_T²) only for K = N (theory.md §2.6)."""
     ARCH.resolve({"K": K})
     spectrum = V.variances(spectrum)
     sigma0, sigmaT = V.sampling_range(sigma0, sigmaT)

@@ -1,4 +1,4 @@
-"""`sym_two_layer`: tied two-layer denoiser D(x; σ) = P_σ P_σᵀ x (THEORY §2.3, §3.3; Prop. 5.1, eq. 8).
+"""`sym_two_layer`: tied two-layer denoiser D(x; σ) = P_σ P_σᵀ x (theory.md §2.3, §3.3; Prop. 5.1, eq. 8).
 
 Aligned init P(0)P(0)ᵀ = Σ_k Q_k u_k u_kᵀ. Per mode the parameter is p = ‖P_σᵀ u_k‖ with gain
 ψ = w_k = p², so L = (σ² + λ)p⁴ − 2λp² + λ and gradient flow on p gives

@@ -1,4 +1,4 @@
-"""`two_layer`: untied two-layer linear denoiser D(x; σ) = W₂ W₁ x, balanced aligned init (THEORY §2.4).
+"""`two_layer`: untied two-layer linear denoiser D(x; σ) = W₂ W₁ x, balanced aligned init (theory.md §2.4).
 
 Aligned SVD init; per mode the two singular values (a, b) give the gain ψ = ab and the loss
 L = (σ² + λ)(ab)² − 2λab + λ. Gradient flow conserves c = a² − b² and gives

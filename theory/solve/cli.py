@@ -1,4 +1,4 @@
-"""`specbias derive --solve FILE`: load a module, solve its Spec(s) and print them (theory.cli calls this)."""
+"""`specbias derive --solve FILE`: load a module, solve its Spec(s) and print them (verify.cli.derive calls this)."""
 from __future__ import annotations
 
 from .. import registry

@@ -6,7 +6,8 @@
     OUT/modes.parquet      the runs' emergence tables, one row per (run, criterion, mode)
     OUT/metadata.json      the spec, counts, column meanings, library versions
 
-JSON is strict (theory.output: NaN and ±inf as null). Every file is written to a temporary name in the same folder and renamed into place (atomic on POSIX).
+JSON is strict (theory.output: NaN and ±inf as null). Every file is written to a temporary name in the same
+folder and renamed into place (atomic on POSIX; theory.output.write_atomic).
 A run is identified by its key (a hash of its normalised configuration and the code version marker,
 verify.sweep.spec.plan), so a record can exist at most once; records of configurations no longer in
 the spec stay on disk but are not part of the table.
@@ -14,13 +15,12 @@ the spec stay on disk but are not part of the table.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from theory import output
+from theory.output import write_atomic
 
 COLUMNS = {
     "key": "hash of the run's normalised configuration and code version (the resume key)",
@@ -36,21 +36,6 @@ COLUMNS = {
     "device, worker": "where it ran",
     "version.*": "library versions in the worker",
 }
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class Store:
@@ -79,14 +64,7 @@ class Store:
 
     def write_table(self, name: str, frame: pd.DataFrame) -> Path:
         path = self.root / name
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=self.root)
-        os.close(fd)
-        try:
-            frame.to_parquet(tmp, index=False)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(path, lambda fh: frame.to_parquet(fh, index=False))
         return path
 
     def write_json(self, name: str, obj) -> Path:

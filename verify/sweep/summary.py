@@ -1,5 +1,5 @@
 """The sweep's summary: a figure of the exponent against the swept variable with both confidence
-bands, and summary.md / summary.html (verify.document, the report's style) with a "does the law hold"
+bands, and summary.md / summary.html (verify.report.document, the report's style) with a "does the law hold"
 verdict per configuration."""
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .. import document as doc  # noqa: E402
-from ..figures import PNG  # noqa: E402
-from .store import write_atomic  # noqa: E402
+from verify.report import document as doc  # noqa: E402
+from verify.report.figures import PNG  # noqa: E402
+
+from theory.output import write_atomic  # noqa: E402
 
 
 def _fmt(x, spec=".3f") -> str:

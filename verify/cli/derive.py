@@ -1,0 +1,37 @@
+"""`specbias derive ARCH`: derive the ODE from the loss and check every closed form."""
+from __future__ import annotations
+
+from theory import registry
+from theory.errors import SpecbiasError
+from verify.cli import argtypes as T
+
+
+def cmd_derive(args) -> int:
+    from theory.report_derivation import print_derivation
+
+    user = args.arch.endswith(".py")
+    if args.solve:
+        from theory.solve.cli import solved_archs
+    archs = solved_archs(args.arch) if args.solve else registry.load_module(args.arch) if user \
+        else [registry.get(args.arch)]
+    ok = True
+    for arch in archs:
+        try:
+            ok &= print_derivation(arch, T.parse_params(args.param))
+        except SpecbiasError:
+            raise
+        except Exception as exc:
+            if not user:
+                raise
+            raise SpecbiasError(f"{arch.name} (from {args.arch}): deriving raised {type(exc).__name__}: "
+                                f"{exc}") from None
+    return 0 if ok else 1
+
+
+def add_parsers(sub) -> None:
+    p = sub.add_parser("derive", help="derive the ODE from the loss and check every closed form")
+    p.add_argument("arch", help="architecture name, or a path to a module that registers one")
+    p.add_argument("--param", action="append", metavar="NAME=VALUE", help="architecture parameter")
+    p.add_argument("--solve", action="store_true", help="solve a module's theory.solve.Spec (θ, ψ, L, initial "
+                   "value) and print the closed forms as LaTeX and Python before the checks")
+    p.set_defaults(func=cmd_derive)

@@ -1,0 +1,228 @@
+"""Emergence, exponents and the comparison with the linear theory for trained networks
+(numerics.nets.train runs).
+
+- Emergence (theory.md §4.1) per mode and criterion from the CRN checkpoint variances, with the network's
+  own τ = 0 variance v₀ (measured before any step) per mode, gray zone v₀/λ ∈ (0.5, 2) excluded, by
+  theory.emergence_from_checkpoints (log–log interpolation, no smoothing); fits by theory.fit_exponent.
+- The exponent's uncertainty has two parts: the regression CI (scatter of the modes about the line)
+  and the Monte-Carlo error of the variance estimates, from the bootstrap replicates the sampler
+  recorded (resampled generated samples, the same resampling at every checkpoint): every replicate is
+  re-crossed and re-fitted. `ci` combines both half-widths in quadrature; both parts are reported.
+- Comparison: the one-layer linear theory on the same spectrum at the Q whose exact τ = 0 variance
+  σ_0^{2(1−Q)} σ_T^{2Q} (theory.md §3.2) equals the network's median measured v₀ (`q_effective`); then the
+  departure classifier of the linear architectures (verify.departure.classify) with that reference;
+  a mode counts as off target only if the bootstrap CI of its last-checkpoint variance lies wholly
+  beyond the classifier's 10% rule (`converged_ci`); the target is what the optimal denoiser of the
+  spectrum the network was trained on (population λ for fresh Gaussian draws; for a finite training
+  set, its empirical covariance) generates through the same sampler (`sampler_bias`).
+  The network's clock is steps × lr; under Adam (EDM protocol) it is not the theory's ητ, so a
+  "different constant" is expected there and the time-scale factor is reported with its CI.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from types import SimpleNamespace
+
+import numpy as np
+
+import theory
+from theory.emergence import ALL_CRITERIA, emergence_from_checkpoints, starts_inside
+from theory.fit import GRAY_ZONE, in_gray_zone
+from verify import departure
+from verify.tolerances import tol
+
+CONFIDENCE = 0.95
+
+
+@dataclass
+class NetFit:
+    """α of τ* = aλ^{−α} for one direction: point fit, regression CI, Monte-Carlo CI, combined CI."""
+
+    alpha: float
+    ci: tuple
+    ci_fit: tuple
+    ci_mc: tuple
+    r2: float
+    n: int
+    a: float
+    mc_replicates: int  # bootstrap replicates with a finite α
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _half(ci) -> float:
+    return 0.5 * (ci[1] - ci[0])
+
+
+def _combine(point, boot: np.ndarray) -> NetFit:
+    ok = np.isfinite(boot)
+    q = (1 - CONFIDENCE) / 2
+    ci_mc = tuple(float(v) for v in np.quantile(boot[ok], [q, 1 - q])) if ok.sum() >= 10 else (np.nan, np.nan)
+    half = np.hypot(_half(point.ci), _half(ci_mc))
+    return NetFit(point.alpha, (point.alpha - half, point.alpha + half), tuple(point.ci), ci_mc, point.r2,
+                  point.n, point.a, int(ok.sum()))
+
+
+def series(run, basis: str = "eigen"):
+    """(τ [J], variances [J, k], bootstrap replicates [J, B, k], λ [k]) of a network run."""
+    return (np.asarray(run.tau, float), np.asarray(run.arrays[f"var_{basis}"], float),
+            np.asarray(run.arrays[f"var_boot_{basis}"], float), np.asarray(run.arrays[f"lam_{basis}"], float))
+
+
+def _crossings(tau, var, boot, lam, crit) -> tuple[np.ndarray, np.ndarray]:
+    """τ* per mode [k] and per bootstrap replicate [B, k] from checkpoints 1.. (checkpoint 0 is v₀)."""
+    ts = emergence_from_checkpoints(tau[1:], var[1:].T, var[0], lam, crit)
+    tb = emergence_from_checkpoints(tau[1:], np.moveaxis(boot[1:], 0, -1), boot[0],
+                                    np.broadcast_to(lam, boot[0].shape), crit)
+    return ts, tb
+
+
+def emergence(run, basis: str = "eigen", criteria=ALL_CRITERIA, gray_zone=GRAY_ZONE) -> dict:
+    """Per criterion: τ* per mode, its bootstrap replicates, v₀, and NetFit per direction."""
+    tau, var, boot, lam = series(run, basis)
+    if tau.size < 2 or tau[0] != 0:
+        raise theory.SpecbiasError("a network run needs its τ = 0 checkpoint and at least one more")
+    v0, v0b = var[0], boot[0]
+    out = {}
+    for crit in criteria:
+        ts, tb = _crossings(tau, var, boot, lam, crit)
+        point = theory.fit_exponent(lam, ts, v0, gray_zone)
+        reps = [theory.fit_exponent(lam, t, v, gray_zone) for t, v in zip(tb, v0b)]
+        fits = {d: _combine(point[d], np.array([r[d].alpha for r in reps])) for d in point}
+        out[crit] = {"tau_star": ts, "tau_star_boot": tb, "v0": v0, "fits": fits}
+    return out
+
+
+def all_emerged(run, criteria=("geometric",), basis: str = "eigen") -> str | None:
+    """For train_net's `stop`: a reason once every mode has its τ* for good under `criteria`, in the
+    point estimate AND every bootstrap replicate (crossed, or past the threshold at τ = 0), else None.
+    τ* is a FIRST crossing interpolated between the two checkpoints that bracket it, so checkpoints
+    after this one cannot change the τ* table, the exponents or their CIs (`emergence`); only what is
+    read at the last checkpoint (the converged-variance verdict) is then not measured."""
+    tau, var, boot, lam = series(run, basis)
+    if tau.size < 2:
+        return None
+    for crit in criteria:
+        ts, tb = _crossings(tau, var, boot, lam, crit)
+        if (np.isnan(ts) & ~starts_inside(var[0], lam, crit)).any() or \
+                (np.isnan(tb) & ~starts_inside(boot[0], lam, crit)).any():
+            return None
+    steps = run.arrays["steps"]
+    return (f"every mode has emerged ({', '.join(criteria)}; the point estimate and all {boot.shape[1]} "
+            f"bootstrap replicates) by step {int(steps[-1])}")
+
+
+def q_effective(v0, sigma0: float = 0.002, sigmaT: float = 80.0) -> float:
+    """The Q with σ_0^{2(1−Q)} σ_T^{2Q} = median(v₀): the linear model with the network's τ = 0 variance."""
+    v = float(np.median(np.asarray(v0, float)))
+    return float(np.log(v / sigma0**2) / np.log(sigmaT**2 / sigma0**2))
+
+
+def time_scale(tau_star, ref, tau_boot=None, use=None) -> dict:
+    """Factor c in τ*_network ≈ c·τ*_linear (geometric mean over the modes `use` where both are
+    finite), its bootstrap CI, and the residual spread (standard deviation of ln(τ*_network/(c τ*_linear)))."""
+    r = np.log(np.asarray(tau_star) / np.asarray(ref))
+    ok = np.isfinite(r) & (True if use is None else np.asarray(use))
+    if ok.sum() < 2:
+        return {"factor": np.nan, "ci": (np.nan, np.nan), "residual_sd": np.nan, "n": int(ok.sum())}
+    c = float(np.mean(r[ok]))
+    ci = (np.nan, np.nan)
+    if tau_boot is not None and len(tau_boot):
+        rb = np.log(np.asarray(tau_boot) / np.asarray(ref)[None, :])[:, ok]
+        mb = np.array([np.mean(x[np.isfinite(x)]) if np.isfinite(x).any() else np.nan for x in rb])
+        mb = mb[np.isfinite(mb)]
+        if mb.size >= 10:
+            q = (1 - CONFIDENCE) / 2
+            ci = tuple(float(np.exp(v)) for v in np.quantile(mb, [q, 1 - q]))
+    return {"factor": float(np.exp(c)), "ci": ci, "residual_sd": float(np.std(r[ok] - c, ddof=1)),
+            "n": int(ok.sum())}
+
+
+def sampler_bias(lam, sampler: dict) -> np.ndarray:
+    """b_k = λ̃*_k/λ_k: the generated variance of the OPTIMAL denoiser D*(x; σ) = λ/(λ + σ²) x (mode by
+    mode, exact, no grid) pushed through the run's own sampler (its Karras schedule, Heun steps, ρ,
+    σ_0, σ_T, final step), over λ. Exact integration from x(σ_T) = σ_T z gives σ_T²(λ + σ_0²)/((λ + σ_T²)λ)
+    (theory.md §3.1, eq. (3.4); the shorthand λ + σ_0² assumes the start variance λ + σ_T²); 20 Heun
+    steps give 5–10% more. A network at its optimum, measured with this sampler, ends at b_k λ_k: that,
+    not λ_k, is the converged target of the measurement."""
+    import torch
+
+    from numerics.samplers import edm_schedule, heun
+
+    lam_t = torch.as_tensor(np.asarray(lam, float), dtype=torch.float64)
+    sched = edm_schedule(int(sampler["heun_steps"]), sampler["sigma0"], sampler["sigmaT"], sampler["rho"])
+    gain = heun(lambda x, s: x * lam_t / (lam_t + s**2), torch.ones(1, lam_t.numel(), dtype=torch.float64),
+                sched, bool(sampler.get("final_denoise", False)))[0]
+    return (sampler["sigmaT"] * gain.numpy()) ** 2 / lam_t.numpy()
+
+
+def latent_variance(sampler: dict, U) -> np.ndarray:
+    """Sample variance of the run's fixed CRN latent batch z (seed and size from the run's sampler
+    record) along each column of U. For a converged network whose map is aligned with U, the generated
+    variance along u_k is (its gain) × this, so λ̃_k/(target_k × this) removes the part of a mode's
+    deviation that the one latent batch shared by every checkpoint causes (a control variate, E = 1)."""
+    from numerics.nets.crn import CheckpointSampler
+
+    U = np.asarray(U, float)
+    z = CheckpointSampler(U.shape[0], {}, int(sampler["n_samples"]), int(sampler["heun_steps"]),
+                          seed=int(sampler["seed"]), bootstrap=0).z.numpy()
+    return ((z - z.mean(0)) @ U).var(0, ddof=1)
+
+
+def converged_ci(run, basis: str = "eigen") -> tuple:
+    """95% CI (lo, hi) per mode of the last checkpoint's generated variance: the Monte-Carlo error of
+    the sampled variance (percentile bootstrap over the generated samples), widened to contain the
+    point estimate. Training noise (checkpoint-to-checkpoint jitter) is not in it; see `plateau`."""
+    _, var, boot, _ = series(run, basis)
+    q = (1 - CONFIDENCE) / 2
+    if boot.shape[1] < 10:
+        raise theory.SpecbiasError(f"converged_ci needs ≥ 10 bootstrap replicates (the run has {boot.shape[1]})")
+    lo, hi = np.quantile(boot[-1].astype(float), [q, 1 - q], axis=0)
+    return np.minimum(lo, var[-1]), np.maximum(hi, var[-1])
+
+
+def plateau(run, basis: str = "eigen", last: int = 5) -> dict:
+    """λ̃/λ over the last `last` checkpoints per mode: mean and standard deviation (the training noise
+    the bootstrap CI leaves out), and the τ span they cover."""
+    tau, var, _, lam = series(run, basis)
+    r = var[-last:] / lam
+    return {"mean": r.mean(0), "sd": r.std(0, ddof=1) if r.shape[0] > 1 else np.full(lam.shape, np.nan),
+            "tau": (float(tau[-last:][0]), float(tau[-1]))}
+
+
+def fitted_modes(v0, lam, gray_zone=GRAY_ZONE) -> np.ndarray:
+    """Increasing modes outside the gray zone (those the increasing-mode fit uses)."""
+    ratio = np.asarray(v0, float) / np.asarray(lam, float)
+    return (ratio < 1) & ~in_gray_zone(v0, lam, gray_zone)
+
+
+def compare(run, basis: str = "eigen", criteria=("geometric", "harmonic"), em: dict | None = None) -> dict:
+    """The linear theory on the same spectrum and the departure classification of the network.
+
+    Declared range (verify.tolerances "nonlinear-exponent-band"): the linear theory's own fitted α on
+    the same modes, criterion and τ = 0 variance, ± the band; the rest of the classification (target
+    reached, time-scale constant) is verify.departure.classify's."""
+    em = em or emergence(run, basis, criteria)
+    _, var, _, lam = series(run, basis)
+    sampler = run.meta["sampler"]
+    s0, sT = sampler["sigma0"], sampler["sigmaT"]
+    Q = min(max(q_effective(var[0], s0, sT), 0.0), 1.0)
+    linear = theory.get("linear")
+    v0_lin = float(linear.initial_variance(Q, s0, sT))
+    ref = {c: theory.emergence_time(linear, lam, criterion=c, Q=Q, sigma0=s0, sigmaT=sT) for c in criteria}
+    band = tol("nonlinear-exponent-band", run.meta.get("dtype", "float32")).abs
+    lin_fit = {c: theory.fit_exponent(lam, ref[c], v0_lin)["increasing"] for c in criteria}
+    ranges = {(c, Q): (f.alpha - band, f.alpha + band) for c, f in lin_fit.items()}
+    judge = SimpleNamespace(name=run.meta["net"], law=theory.Law("inverse-variance", "linear theory ± band",
+                                                                 ranges))
+    tau_star = {c: em[c]["tau_star"] for c in criteria}
+    ci = converged_ci(run, basis) if np.asarray(run.arrays[f"var_boot_{basis}"]).shape[1] >= 10 else None
+    bias = sampler_bias(lam, sampler)
+    flag = departure.classify(judge, tau_star, lam, var[0], var[-1], lam * bias, Q, ref,
+                              dataset=run.meta["data"]["name"], basis=basis, sigma0=s0, converged_ci=ci)
+    use = fitted_modes(var[0], lam)
+    scale = {c: time_scale(em[c]["tau_star"], ref[c], em[c]["tau_star_boot"], use) for c in criteria}
+    return {"flag": flag, "Q_effective": Q, "sampler_bias": bias, "v0_linear": v0_lin, "reference_tau_star": ref,
+            "linear_fit": {c: f.as_dict() for c, f in lin_fit.items()}, "time_scale": scale,
+            "exponent_range": {c: ranges[(c, Q)] for c in criteria}}
