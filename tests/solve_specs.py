@@ -13,7 +13,7 @@ t = S.t
 
 
 def denoiser(gain, two=2, noise=S.sigma**2):
-    """(σ² + λ)ψ² − 2λψ + λ (THEORY §1.3), with the factor 2 and the σ² replaceable to break it."""
+    """(σ² + λ)ψ² − 2λψ + λ (theory.md §1.3), with the factor 2 and the σ² replaceable to break it."""
     return (noise + S.lam) * gain**2 - two * S.lam * gain + S.lam
 
 

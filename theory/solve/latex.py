@@ -31,9 +31,9 @@ def conditions(arch) -> list[str]:
 
 
 def emergence_equation(arch) -> tuple[str, str]:
-    """τ* (geometric criterion, THEORY §4.1) solves ln λ̃(τ*) = ½(ln v₀ + ln λ)."""
+    """τ* (geometric criterion, theory.md §4.1) solves ln λ̃(τ*) = ½(ln v₀ + ln λ)."""
     v0 = arch.sampling.initial_log_variance(S.Q, S.sigma0, S.sigmaT, log=sp.log)
-    text = f"τ* solves ln λ̃(τ*) = ½(ln v₀ + ln λ),  ln v₀ = {sp.sstr(v0)}  (geometric criterion, THEORY §4.1)"
+    text = f"τ* solves ln λ̃(τ*) = ½(ln v₀ + ln λ),  ln v₀ = {sp.sstr(v0)}  (geometric criterion, theory.md §4.1)"
     latex = (r"\ln\tilde\lambda(\tau^*) = \tfrac12\left(\ln v_0 + \ln\lambda\right),\quad \ln v_0 = "
              + tex(v0))
     return text, latex

@@ -1,4 +1,4 @@
-"""The sampling antiderivative ∫(1 − ψ)/σ dσ (Lemma 4.1) or ∫w dt (flows, THEORY §2.7), term by term.
+"""The sampling antiderivative ∫(1 − ψ)/σ dσ (Lemma 4.1) or ∫w dt (flows, theory.md §2.7), term by term.
 
 The integrand is expanded and its terms grouped by their x-dependent exponential e^{−A h(x)}
 (x = σ or t; A free of x). Each group r(x)e^{−A h(x)} is integrated by the first method that works:
@@ -6,7 +6,7 @@ The integrand is expanded and its terms grouped by their x-dependent exponential
 - the substitution v = h(x) when r/h' is rational in v: partial fractions, and each simple pole p
   gives the recognised exponential integral ∫e^{−Av}/(v − p) dv = e^{−Ap} Ei(−A(v − p)) (the
   reduction behind Prop. 4.2); polynomial parts are elementary;
-- h quadratic and r constant: completing the square gives erf (THEORY §2.7);
+- h quadratic and r constant: completing the square gives erf (theory.md §2.7);
 - otherwise sympy's integrate (risch, meijerg) under a time limit.
 The Ei terms are kept as structured pieces so the float64 code can evaluate their differences
 stably (theory.special.e1_span). The result is only a candidate: derive checks d/dx of it against

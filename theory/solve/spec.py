@@ -34,7 +34,7 @@ class Spec:
     reduce: dict = field(default_factory=dict)
     params: dict = field(default_factory=dict)  # name → default value
     lr: sp.Expr = sp.S.One  # per-level learning-rate multiplier η(σ)/η
-    sampling: str = "denoiser"  # "denoiser" (Lemma 4.1, σ) or "flow" (THEORY §2.7, t)
+    sampling: str = "denoiser"  # "denoiser" (Lemma 4.1, σ) or "flow" (theory.md §2.7, t)
     title: str = ""
     source: str = "derived by theory.solve"
     conditions: tuple = ()  # human-readable conditions under which the closed forms hold
