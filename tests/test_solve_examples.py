@@ -28,7 +28,8 @@ def example(name):
 def deep3_spec():
     a = sp.symbols("a1:4", positive=True)
     g = a[0] * a[1] * a[2]
-    return Spec("deep3_t", theta=a, gain=g, loss=S.denoiser_loss(g), reduce={ai: S.psi ** sp.Rational(1, 3) for ai in a})
+    return Spec("deep3_t", theta=a, gain=g, loss=S.denoiser_loss(g),
+                reduce={ai: S.psi ** sp.Rational(1, 3) for ai in a})
 
 
 def test_solve_refuses_a_name_and_a_hand_written_module(capsys):
@@ -52,8 +53,10 @@ def test_separable_gain_matches_solve_ivp_of_the_derived_ode():
     gain = SeparableGain(ode, fixed_point(ode, S.Q), ())
     f = sp.lambdify((S.psi, S.lam, S.sigma), ode.subs(S.eta, 1), "numpy")
     t = tol("ode-solver")
-    for lam, sigma, tau, Q in [(0.1, 0.7, 3.0, 0.1), (5.0, 0.05, 0.2, 0.9), (1e-3, 2.0, 40.0, 0.5), (30.0, 10.0, 1e-3, 0.02)]:
-        ref = solve_ivp(lambda _, y, lam=lam, sigma=sigma: f(y, lam, sigma), (0, tau), [Q], method="DOP853", rtol=1e-12, atol=1e-14).y[0, -1]
+    points = [(0.1, 0.7, 3.0, 0.1), (5.0, 0.05, 0.2, 0.9), (1e-3, 2.0, 40.0, 0.5), (30.0, 10.0, 1e-3, 0.02)]
+    for lam, sigma, tau, Q in points:
+        ref = solve_ivp(lambda _, y, lam=lam, sigma=sigma: f(y, lam, sigma), (0, tau), [Q], method="DOP853",
+                        rtol=1e-12, atol=1e-14).y[0, -1]
         got = float(gain.weight(lam, sigma, tau, Q, 1.0))
         assert abs(got - ref) <= max(t.abs, t.rel * abs(ref)), (lam, sigma, tau, Q, got, ref)
 

@@ -30,7 +30,8 @@ class SolvedArchitecture(Architecture):
         self.q_range, self.domain = tuple(spec.q_range), spec.domain
         self.sampling = FLOW if spec.sampling == "flow" else DENOISER
         self.q_fixed_points = (0.0,) if gain.ode.subs(S.psi, 0) == 0 and gain.fixed_point != 0 else ()
-        rate = sp.factor(-sp.diff(gain.ode, S.psi).subs(S.psi, gain.fixed_point)) if gain.fixed_point is not None else "?"
+        fp = gain.fixed_point
+        rate = sp.factor(-sp.diff(gain.ode, S.psi).subs(S.psi, fp)) if fp is not None else "?"
         self.law = Law("inverse-variance", f"−f'(ψ*) = {sp.sstr(rate)}", {}, "derived by theory.solve")
         self.param_symbols = tuple(spec.symbol(n) for n in spec.params)
         self.fallbacks = codegen.Fallbacks()

@@ -61,7 +61,8 @@ def _code(expr) -> str:
 def scan(arch, n_lam: int = 5, params=None) -> dict:
     """Worst float64-vs-mpmath error of the generated ψ and ln λ̃ over a grid of the declared domain
     (λ log-spaced over domain.lam, τ ∈ {1e−3, 1, 1e2, 1e4, τ_max}, Q at both ends and the middle of its
-    range (a fixed point Q moved in by 1% of the range), σ log-spaced over [1e−3, 1e2] (t ∈ [0, 1] for flows)), and how many grid entries the
+    range (a fixed point Q moved in by 1% of the range), σ log-spaced over [1e−3, 1e2] (t ∈ [0, 1] for
+    flows)), and how many grid entries the
     closed form handed to quadrature. Without a closed form the mpmath gain is slow: a smaller grid
     (ln λ̃ at one τ)."""
     params = params or {}

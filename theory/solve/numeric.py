@@ -2,7 +2,8 @@
 
 For the autonomous dψ/dτ = f(ψ) with ψ(0) = Q moving monotonically to the fixed point K, write
 ψ = Q + (K − Q)s with s = expit(z): then τ(z) = ∫_{−∞}^{z} g, g(z) = (K − Q)s(1 − s)/f(ψ(s)), is
-smooth and increasing (written g = −s/f₁(ψ) with f = (ψ − K)f₁, exact near K), g ~ e^{z} as z → −∞ and g → 1/|f'(K)| as z → ∞. float64: the running integral
+smooth and increasing (written g = −s/f₁(ψ) with f = (ψ − K)f₁, exact near K), g ~ e^{z} as z → −∞
+and g → 1/|f'(K)| as z → ∞. float64: the running integral
 on composite Gauss–Legendre panels over z ∈ [−Z, Z] (theory.sampling.cumulative_gauss), the bracketing
 node, then Newton steps with an 8-point rule from it; beyond Z, τ(z) is linear (ψ − K below 1e−15
 relative). mpmath: the same integral by tanh-sinh and Newton from the float64 answer (the

@@ -86,8 +86,9 @@ def solve_gain(ode: sp.Expr, initial: sp.Expr = S.Q, seconds: float = DSOLVE_SEC
                     and s in theta), key=str)
     if stray:
         kind = f"coupled system: the gain ODE still holds {', '.join(map(str, stray))}"
-        return GainSolution(ode, kind, (), None, None, f"no closed form by --solve: {kind} (the scalar solver "
-                            "handles dψ/dτ = f(ψ); declare reduce() for every parameter, or write the solution by hand)")
+        return GainSolution(ode, kind, (), None, None, f"no closed form by --solve: {kind} (the scalar "
+                            "solver handles dψ/dτ = f(ψ); declare reduce() for every parameter, or write the "
+                            "solution by hand)")
     kind = classify(ode)
     eq = sp.Eq(_y(S.tau).diff(S.tau), ode.subs(S.psi, _y(S.tau)))
     hints, _ = attempt(lambda: sp.classify_ode(eq, _y(S.tau)), seconds)
@@ -106,7 +107,8 @@ def solve_gain(ode: sp.Expr, initial: sp.Expr = S.Q, seconds: float = DSOLVE_SEC
     form = canonical(kind, ode, initial, fp)
     if sol is None or isinstance(sol, list):
         if form is None:
-            return GainSolution(ode, kind, hints, None, fp, f"no closed form: {kind}; dsolve: {why or 'several branches'}")
+            return GainSolution(ode, kind, hints, None, fp,
+                                f"no closed form: {kind}; dsolve: {why or 'several branches'}")
         return _by_substitution(kind, ode, initial, hints, fp, form, f"dsolve: {why or 'several branches'}")
     psi, said = sol.rhs, f"dsolve solved it ({kind}; hints {', '.join(hints[:3])})"
     if form is not None:
