@@ -20,6 +20,7 @@ from .. import symbols as S
 from ..sampling import cumulative_gauss
 
 Z, PANELS = 36.0, 24
+CHUNK = 2048  # entries per block: 2048 × 480 float64 ≈ 8 MB per array
 _GL8 = np.polynomial.legendre.leggauss(8)
 
 
@@ -47,9 +48,16 @@ class SeparableGain:
             return (K - Q) * s * r / self.f(psi, *rest)
 
     def weight(self, lam, sigma, tau, Q, eta, *params) -> np.ndarray:
+        """ψ, broadcast over the inputs, in blocks of CHUNK entries (each holds CHUNK × 480 z-nodes)."""
         lam, sigma, tau, Q = (np.asarray(v, dtype=float) for v in np.broadcast_arrays(lam, sigma, tau, Q))
+        flat = [v.reshape(-1, 1) for v in (lam, sigma, tau, Q)]
+        out = np.empty(lam.size)
+        for i in range(0, lam.size, CHUNK):
+            out[i:i + CHUNK] = self._block(*(v[i:i + CHUNK] for v in flat), eta, *params).reshape(-1)
+        return out.reshape(lam.shape)
+
+    def _block(self, lam, sigma, tau, Q, eta, *params) -> np.ndarray:
         shape = lam.shape
-        lam, sigma, tau, Q = (v.reshape(-1, 1) for v in (lam, sigma, tau, Q))
         rest = (lam, sigma, eta, *params)
         K = self.K(*rest) * np.ones_like(lam)
         still = (self.f(Q, *rest) * np.ones_like(lam) == 0) | (K == Q) | (tau == 0)
