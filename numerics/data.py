@@ -193,16 +193,20 @@ def _from_cov(name, cov, mu, shape, meta, X=None) -> Dataset:
 
 
 # ---- synthetic Gaussians -----------------------------------------------------------------------------
-def gaussian(d: int = 64, spectrum_kind="lognormal", *, lam=None, beta: float = 1.0, lo: float = 1e-3,
-             hi: float = 1e2, rotate: bool = True, mean=None, seed: int = 0) -> Dataset:
+def gaussian(d: int | None = None, spectrum_kind="lognormal", *, lam=None, beta: float = 1.0,
+             lo: float = 1e-3, hi: float = 1e2, rotate: bool = True, mean=None, seed: int = 0) -> Dataset:
     """A Gaussian N(μ, U diag(λ) Uᵀ): λ from `spectrum_kind` (or `lam`), U random orthogonal unless
-    rotate=False (then U = I), μ = 0 unless `mean` is given."""
+    rotate=False (then U = I), μ = 0 unless `mean` is given. d defaults to 64 for a named spectrum and
+    to the number of variances given; a d that differs from that number is refused (it was ignored)."""
     name = spectrum_kind if lam is None and isinstance(spectrum_kind, str) else "explicit"
     seed = V.seed(seed)
-    if lam is None and isinstance(spectrum_kind, str):
-        _size("d", d)
-    lam = spectrum(spectrum_kind if lam is None else lam, d, beta=beta, lo=lo, hi=hi, seed=seed)
+    explicit = not (lam is None and isinstance(spectrum_kind, str))
+    d_given = None if d is None else _size("d", d)
+    lam = spectrum(spectrum_kind if lam is None else lam, 64 if d_given is None else d_given, beta=beta,
+                   lo=lo, hi=hi, seed=seed)
     d = _size("d", lam.size)
+    if explicit and d_given is not None and d_given != d:
+        raise SpecbiasError(f"d = {d_given} but {d} variances were given (leave d out, or give {d_given})")
     if rotate:
         _representable(lam, f"{name} spectrum at d = {d} (rotated)")
     U = random_rotation(d, seed) if rotate else np.eye(d)

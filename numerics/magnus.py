@@ -10,6 +10,7 @@ the same with G = [[W, b], [0, 0]] upwards in t: N(c, A Aᵀ).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 
@@ -85,17 +86,30 @@ def affine_map(W, b=None, sigmas=None, sigma0=None, sigmaT=None, *, max_step: fl
     in a rotated basis float32 rounding is relative to the largest variance, so modes more than ~1e6
     below it lose their digits.
     """
-    return _affine_map(W, b, sigmas, sigma0, sigmaT, max_step, final_denoise, dtype, device)[:2]
+    return _affine_map(W, b, sigmas, _MapOptions(sigma0, sigmaT, max_step, final_denoise, dtype, device))[:2]
 
 
-def _affine_map(W, b, sigmas, sigma0, sigmaT, max_step, final_denoise, dtype, device):
-    dev = resolve_device(device)
-    W, b, sig = validated_grid(W, b, sigmas, dtype, dev)
-    s0, sT = level_range(sig, sigma0, sigmaT)
+@dataclass(frozen=True)
+class _MapOptions:
+    """The options of `affine_map` / `exact` besides the grid (W, b, sigmas), as documented there."""
+
+    sigma0: float | None
+    sigmaT: float | None
+    max_step: float
+    final_denoise: bool
+    dtype: torch.dtype
+    device: object
+
+
+def _affine_map(W, b, sigmas, opt: _MapOptions):
+    """(A, c, σ_T) of `affine_map` for the options `opt`."""
+    dev = resolve_device(opt.device)
+    W, b, sig = validated_grid(W, b, sigmas, opt.dtype, dev)
+    s0, sT = level_range(sig, opt.sigma0, opt.sigmaT)
     logs = torch.log(sig)
-    s = knots(logs, s0, sT, max_step)
+    s = knots(logs, s0, sT, opt.max_step)
     A, c = _affine(W, b, logs, s, _pf_ode_generator)
-    if final_denoise:
+    if opt.final_denoise:
         W0, b0 = interpolate(W, b, logs, s[:1])
         A = W0[..., 0, :, :] @ A
         c = (W0[..., 0, :, :] @ c[..., None])[..., 0] + b0[..., 0, :]
@@ -142,7 +156,7 @@ def exact(W, b=None, sigmas=None, sigma0=None, sigmaT=None, *, max_step: float =
           final_denoise: bool = False, dtype=torch.float64, device="auto"):
     """Generated covariance σ_T² A Aᵀ and mean c of the linear denoiser (Lemma 4.1; A, c and the
     arguments as in `affine_map`). Returns torch tensors ([..., d, d], [..., d])."""
-    A, c, sT = _affine_map(W, b, sigmas, sigma0, sigmaT, max_step, final_denoise, dtype, device)
+    A, c, sT = _affine_map(W, b, sigmas, _MapOptions(sigma0, sigmaT, max_step, final_denoise, dtype, device))
     return sT**2 * (A @ A.transpose(-1, -2)), c
 
 

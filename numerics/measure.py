@@ -30,6 +30,8 @@ eigenbasis happens only here, at measurement; the integrators never see it.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from theory import validate as V
@@ -69,7 +71,7 @@ def measure(W, b=None, sigmas=None, *, method: str = "exact", family="denoiser",
     The data basis (U, lam, mu or data_cov) is used only to project (see `measure_gaussian`)."""
     family = sampling_family(family)
     metrics = dict(U=U, lam=lam, mu=mu, data_cov=data_cov, fourier_shape=fourier_shape)
-    _check_scalars(method, W, sigma0, sigmaT, max_step, n_samples, steps, rho, seed, device)
+    _check_scalars(W, _Scalars(method, sigma0, sigmaT, max_step, n_samples, steps, rho, seed, device))
     if family == "flow":
         if sigma0 is not None or sigmaT is not None or final_denoise:
             raise SpecbiasError("sigma0, sigmaT and final_denoise apply to denoisers, not to flow matching "
@@ -96,24 +98,39 @@ def measure(W, b=None, sigmas=None, *, method: str = "exact", family="denoiser",
     return measure_samples(x, info=info, **metrics)
 
 
-def _check_scalars(method, W, sigma0, sigmaT, max_step, n_samples, steps, rho, seed, device) -> None:
+@dataclass(frozen=True)
+class _Scalars:
+    """The scalar options of `measure` (as documented there), checked together by `_check_scalars`."""
+
+    method: str
+    sigma0: float | None
+    sigmaT: float | None
+    max_step: float | None
+    n_samples: int
+    steps: int
+    rho: float
+    seed: int | None
+    device: object
+
+
+def _check_scalars(W, o: _Scalars) -> None:
     """Refuse bad options before any compute (arrays are checked by numerics.grid): the method, the
     sampler's counts, seed and ρ, the σ range (σ² must stay a float64), the device, and a sample set
     that cannot fit in memory."""
-    V.choice("method", method, ("exact", "samples"))
-    resolve_device(device)
+    V.choice("method", o.method, ("exact", "samples"))
+    resolve_device(o.device)
     lo, hi = V.SIGMA_RANGE
-    for name, value in (("sigma0", sigma0), ("sigmaT", sigmaT)):
+    for name, value in (("sigma0", o.sigma0), ("sigmaT", o.sigmaT)):
         if value is not None:
             V.scalar(name, value, lo=lo, hi=hi)
-    if max_step is not None:
-        V.positive("max_step", max_step)
-    if method == "samples":
-        n = V.count("n_samples", n_samples, lo=2, hi=10**9)
-        V.count("steps", steps, hi=10**6)
-        V.positive("rho", rho)
-        if seed is not None:
-            V.seed(seed)
+    if o.max_step is not None:
+        V.positive("max_step", o.max_step)
+    if o.method == "samples":
+        n = V.count("n_samples", o.n_samples, lo=2, hi=10**9)
+        V.count("steps", o.steps, hi=10**6)
+        V.positive("rho", o.rho)
+        if o.seed is not None:
+            V.seed(o.seed)
         d = int(W.shape[-1]) if hasattr(W, "shape") and len(W.shape) else 1
-        budget.check_memory(f"{n:,} samples of dimension {d}", 4.0 * budget.FLOAT * n * d, device=str(device),
+        budget.check_memory(f"{n:,} samples of dimension {d}", 4.0 * budget.FLOAT * n * d, device=str(o.device),
                             hint="use fewer n_samples")

@@ -95,6 +95,160 @@ def _chains():
     from theory.spiked import chains
 
     return chains
+
+
+def _net_run():
+    """A network run measured in the eigenbasis only: τ = 0 and 4 checkpoints, 3 modes, 12 replicates."""
+    from numerics.run import Run
+
+    lam, tau = np.array([2.0, 1.0, 0.5]), np.r_[0.0, np.geomspace(0.1, 10.0, 4)]
+    var = lam - (lam - 0.02) * np.exp(-np.outer(tau, lam))
+    boot = var[:, None, :] * (1 + 0.01 * np.linspace(-1, 1, 12))[None, :, None]
+    return Run({"tau": tau, "steps": np.arange(tau.size), "var_eigen": var, "var_boot_eigen": boot,
+                "lam_eigen": lam, "lam": lam}, {"net": "mlp", "data": {"name": "synthetic"}})
+
+
+def _nl():
+    from verify.nets import analysis as nonlinear
+
+    return nonlinear
+
+
+def _from_checkpoints(tau, lt, v0=0.1, lam=1.0):
+    from theory.emergence import emergence_from_checkpoints
+
+    return emergence_from_checkpoints(tau, np.asarray(lt, float), v0, lam)
+
+
+CASES.update({  # issue 20: tracebacks and silent wrong answers of the newer API entries
+    "division by zero": [
+        (lambda: _spiked().reference(1, 0, 0.5), "s2"),
+        (lambda: _spiked().reference(1, 1, 0), "gamma"),
+        (lambda: _chains().log_r2_reference(1, 0, 4), "S2"),
+        (lambda: _chains().log_r2_reference(0, 1, 4), "lam"),
+        (lambda: _chains().log_r2_reference(1, 1, 0), "T"),
+    ],
+    "array where one number belongs": [
+        (lambda: _chains().fixation_noise(1.0, r=np.array([0.5, 0.6])), "fixation fraction r"),
+        (lambda: _chains().fixation_noise(1.0, r="x"), "fixation fraction r"),
+        (lambda: _chains().fixation_noise(1.0, s2_min=np.ones(2)), "s2_min"),
+        (lambda: _spiked().reference(np.ones(2), 1.0, 1.0), "lam"),
+        (lambda: _chains().log_r2_reference(np.ones(2), 1.0, 4), "lam"),
+    ],
+    "shapes that do not line up": [
+        (lambda: _fs().gaussian_kl(np.zeros(2), np.eye(2), np.zeros(3), np.eye(3)), "dimension"),
+        (lambda: _fs().gaussian_kl(np.zeros(2), np.ones((2, 3)), np.zeros(2), np.eye(2)), "cov_p"),
+        (lambda: _basis().along(np.ones(3), np.ones((4, 2))), "line up"),
+        (lambda: _basis().along(np.ones(3), np.ones(3)), "weights"),
+        (lambda: _basis().eigen_weights(np.eye(3), np.eye(4)), "line up"),
+        (lambda: _nl().time_scale(np.ones(3), np.ones(4)), "shape"),
+        (lambda: _nl().time_scale(np.ones(3), np.ones(3), use=np.ones(2, bool)), "shape"),
+        (lambda: _nl().time_scale(np.ones(3), np.ones(3), tau_boot=np.ones((12, 4))), "tau_boot"),
+        (lambda: _nl().time_scale(1.0, 1.0), "tau_star"),
+        (lambda: _from_checkpoints([1.0, 2.0, 3.0], [[0.5, 2.0]]), "column per checkpoint"),
+        (lambda: _from_checkpoints([1.0, 2.0], [[0.5, 2.0]], lam=np.ones(3)), "lam"),
+    ],
+    "missing keys": [
+        (lambda: _nl().sampler_bias(LAM, {}), "heun_steps"),
+        (lambda: _nl().sampler_bias(LAM, "edm"), "sampler"),
+        (lambda: _nl().emergence(_net_run(), basis="fourier"), "eigen"),
+        (lambda: _nl().plateau(_net_run(), basis="fourier"), "basis"),
+    ],
+    "not an architecture": [
+        (lambda: theory.emergence_time(123, LAM), "architecture"),
+        (lambda: theory.emergence_time(None, LAM), "architecture"),
+        (lambda: theory.get(ARCH.__class__), "architecture"),
+    ],
+    "outside the physical range": [
+        (lambda: _spiked().mse(0.5, 1, 1, alpha2=2), "alpha2"),
+        (lambda: _spiked().mse(0.5, 1, 1, alpha2=-0.1), "alpha2"),
+        (lambda: _spiked().mse(np.nan, 1, 1, alpha2=0.5), "gain (h)"),
+        (lambda: _from_checkpoints([1.0, 2.0], [[-0.5, 2.0]]), "lam_tilde"),
+        (lambda: _from_checkpoints([1.0, 2.0], [[np.nan, 2.0]]), "lam_tilde"),
+        (lambda: _from_checkpoints([1.0, 2.0], [[0.5, 2.0]], v0=-1.0), "v0"),
+    ],
+    "order and counts": [
+        (lambda: _from_checkpoints([2.0, 1.0], [[0.5, 2.0]]), "strictly increasing"),
+        (lambda: _from_checkpoints([1.0, 1.0], [[0.5, 2.0]]), "strictly increasing"),
+        (lambda: _from_checkpoints([[1.0, 2.0]], [[0.5, 2.0]]), "1-D"),
+        (lambda: D.gaussian(16, lam=[1.0] * 15), "15 variances"),
+        (lambda: D.gaussian(16, np.ones(15)), "15 variances"),
+        (lambda: _nl().plateau(_net_run(), last=0), "last"),
+        (lambda: _nl().plateau(_net_run(), last=6), "last"),
+    ],
+    "not a run or a record": [
+        (lambda: _nl().emergence(123), "run"),
+        (lambda: _nl().plateau({"arrays": {}}), "run"),
+        (lambda: _nl().latent_variance(123, np.eye(2)), "sampler"),
+        (lambda: _nl().latent_variance({"n_samples": 4, "heun_steps": 2, "seed": 0}, 1.0), "basis (U)"),
+        (lambda: _nl().sampler_bias(LAM, dict(heun_steps="x", sigma0=0.002, sigmaT=80.0, rho=7.0)), "heun_steps"),
+        (lambda: _nl().compare(_net_run(), em=1.0), "em"),
+        (lambda: _sd().fixation(123, np.eye(2)), "denoiser"),
+        (lambda: _sd().fixation(_sd().wiener_denoiser(np.eye(2)), np.eye(3)), "dimension"),
+        (lambda: _sd().fixation(_sd().wiener_denoiser(np.eye(2)), 1.0), "basis (U)"),
+    ],
+    "options given the wrong type": [
+        (lambda: _nl().emergence(_net_run(), criteria=5), "criteria"),
+        (lambda: _nl().emergence(_net_run(), criteria=["median"]), "criterion"),
+        (lambda: _nl().emergence(_net_run(), basis=np.ones((2, 3))), "basis"),
+        (lambda: _nl().q_effective(LAM, sigma0=0), "sigma0"),
+        (lambda: _nl().time_scale(np.ones(3), np.ones(3), tau_boot=1.0), "tau_boot"),
+        (lambda: _spiked().threshold_window(1.0, 4.0, width=None), "window width"),
+        (lambda: _spiked().outside_window(1.0, np.ones((2, 3)), np.ones(2)), "broadcast"),
+        (lambda: _spiked().aspect_ratio(4, 8, M=np.ones(2)), "M"),
+        (lambda: _chains().log_r2_asymptotic(1.0, 1.0, 4, order=1.5), "order"),
+        (lambda: _chains().log_r2_asymptotic(1.0, 1.0, 4, order=3), "order"),
+        (lambda: _chains().noisy_chain_variance(1.0, 1.0, 4, v_T=np.ones(2)), "v_T"),
+        (lambda: _chains().log_r2_product(1.0, 1.0, np.ones((2, 3))), "T"),
+        (lambda: _fs().expected_endpoint_kl(4, 8, centred=np.ones(2)), "centred"),
+        (lambda: _fs().expected_endpoint_kl(4, 1e308), "n (samples)"),
+        (lambda: _fs().finite_sample_kl(np.ones((5, 2)), 1.0, 1.0), "Sigma"),
+        (lambda: _basis().covariance_along(1.0, np.eye(2)), "covariance"),
+        (lambda: _basis().fourier_weights(np.eye(2), 2), "signal shape"),
+        (lambda: _basis().patch_positions((1, 4, 4), np.nan, 1), "patch size p"),
+        (lambda: _basis().patch_pcs(np.eye(16), (1, 4, 4), 2.5, 1), "patch size p"),
+        (lambda: theory.emergence.threshold(1.0, 2.0, np.ones(2)), "criterion"),
+        (lambda: theory.emergence.threshold(np.ones((2, 3)), np.ones(2)), "broadcast"),
+        (lambda: theory.emergence.starts_inside("x", 1.0, "band"), "v0"),
+        (lambda: _fit().in_gray_zone(1.0, 2.0, gray_zone=0.5), "gray_zone"),
+        (lambda: _along().emergence_along("linear", LAM, np.eye(3), LAM, Q=np.ones(2)), "Q"),
+        (lambda: _along().emergence_along("linear", LAM, np.eye(3), LAM, grid=-1), "grid"),
+        (lambda: _along().emergence_along("linear", LAM, np.eye(3), LAM, tau_range=0), "tau_range"),
+        (lambda: _nl().fitted_modes("x", LAM), "v0"),
+    ],
+})
+
+
+def _sd():
+    from numerics.spiked import dynamics as spiked_dynamics
+
+    return spiked_dynamics
+
+
+def _fit():
+    from theory import fit
+
+    return fit
+
+
+def _along():
+    from theory import along
+
+    return along
+
+
+def _fs():
+    from theory.spiked import finite_sample
+
+    return finite_sample
+
+
+def _basis():
+    from theory import basis
+
+    return basis
+
+
 FLAT = [(cls, fn, frag) for cls, cases in CASES.items() for fn, frag in cases]
 
 
@@ -301,3 +455,24 @@ def test_interrupted_run_save_keeps_the_previous_files(tmp_path, monkeypatch):
         run.save(tmp_path)
     assert (tmp_path / "run.npz").read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.json", "run.npz"]
+
+
+def test_undefined_answers_are_nan_and_defaults_still_hold():
+    """The fixed silent answers' legal neighbours: equal λ make the simultaneity undefined (NaN, it was
+    inf); d may be left out, or match, when variances are given; plateau over every checkpoint is
+    last = J; the MSE of the spiked model stays ≥ 0 on its whole range (independent check:
+    the expanded polynomial λ − 2hλα² + h²(λα² + s²))."""
+    from theory.spiked import covariance as spiked
+    from verify import departure
+
+    assert np.isnan(departure.simultaneity(np.ones(5), np.arange(1.0, 6.0), 0.01))
+    assert D.gaussian(lam=[1.0] * 15).d == 15 and D.gaussian(15, lam=[1.0] * 15).d == 15
+    assert D.gaussian().d == 64 and D.gaussian(8).d == 8
+    run = _net_run()
+    np.testing.assert_array_equal(_nl().plateau(run, last=5)["mean"], (run.var_eigen / run.lam_eigen).mean(0))
+    rng = np.random.default_rng(0)
+    h, lam, s2, a2 = rng.uniform(-3, 3, 4000), rng.uniform(0, 5, 4000), rng.uniform(0, 2, 4000), rng.uniform(0, 1, 4000)
+    got = spiked.mse(h, lam, s2, a2)
+    assert (got >= 0).all()
+    np.testing.assert_allclose(got, lam - 2 * h * lam * a2 + h**2 * (lam * a2 + s2), rtol=1e-12, atol=1e-12)
+    assert spiked.mse(1.0, 2.0, 0.0, 1.0) == 0.0  # the perfect denoiser: exactly zero, never −ε

@@ -56,3 +56,18 @@ def test_bench_nonlinear_tiny_json_is_self_consistent(tmp_path):
     for fit in row["result"]["fits"].values():
         if fit["ci"][0] is not None:
             assert np.isclose(fit["ci_width"], fit["ci"][1] - fit["ci"][0])
+    # the convention ladder: six rungs × two directions; its last rung is the fits above
+    ladder = row["result"]["ladder"]
+    assert len(ladder) == 12 and ladder[0]["conventions"] == "authors"
+    for r in ladder[-2:]:
+        assert r["conventions"] == "specbias (all switched)"
+        assert r["n"] == row["result"]["fits"][r["direction"]]["n"]
+
+
+def test_bench_nonlinear_autocast_is_recorded_and_refused_elsewhere(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    assert main(["bench", "nonlinear", "--steps", "2", "--checkpoints", "2", "--samples", "32", "--d", "4",
+                 "--threads", "1", "--peak-size", "128", "--autocast", "bf16", "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["autocast"] == "bf16"
+    assert main(["bench", "theory", "--autocast", "bf16"]) == 2
+    assert "--autocast does not apply to bench theory" in capsys.readouterr().err

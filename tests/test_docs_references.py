@@ -1,8 +1,8 @@
 """The blueprint is in the house (issue 17, item 5): every "theory.md §x" / "protocols.md §x" reference
 in the code and the docs names a section that docs/theory.md / docs/protocols.md has, every
 "theory.md#sec-x" link names an anchor they define, and no reference points at the old out-of-tree
-specification ("THEORY §", "PROTOCOLS §") or at a "seed 00x" instead of the papers' names — except the
-user-visible output strings listed in VISIBLE, kept until golden outputs are regenerated."""
+specification ("THEORY §", "PROTOCOLS §") or at a "seed 00x" instead of the papers' names, user-visible
+output strings included (the golden outputs were regenerated for them)."""
 import re
 import subprocess
 from pathlib import Path
@@ -21,38 +21,6 @@ _LINK = re.compile(r"\b(theory|protocols)\.md#([\w.-]+)")
 _HEADING = re.compile(r"^#{2,3}\s+(\d+(?:\.\d+)?)\.?\s", re.M)
 _ANCHOR = re.compile(r'<a id="([^"]+)"></a>')
 
-#: Old-style references that are part of what specbias prints or writes (`specbias theory`/`derive`'s
-#: source line, error messages, `specbias spiked` output and help, the spiked report's headings,
-#: tolerance reasons shown in reports). Changing them changes golden outputs, so they wait for the
-#: layout change of issue 17 to land; they are matched by line text (file moves keep them valid).
-#: Their section numbers are the docs' section numbers, which test_visible_leftovers_resolve checks.
-VISIBLE = (
-    'source = "THEORY §2.2 (derived)"',
-    'source = "THEORY §2.7; paper App. H"',
-    '"2[F(1) − F(0)] − (THEORY §2.7 closed form)")]',
-    'source = "THEORY §2.4 (Prop. 5.1 at rate 4ηλ)"',
-    'source = "THEORY §2.4 (L = 2: Prop. 5.1 at rate 4ηλ)"',
-    "the basis is the clean sample covariance's (THEORY §5.1)\")",
-    'the noisy-PCA basis is the clean one, α² = 1 (THEORY §5.1)")',
-    'print("== spiked model (THEORY §5.2) and reverse chains / fixation (§5.3–5.4): symbolic checks")',
-    'help="finite training sets, spiked covariance, reverse chains (seed 003)")',
-    'doc.h2("Spiked covariance model: overlap and top eigenvalue vs noise (THEORY §5.2)")',
-    'doc.p(f"Allowed error = finite-size part (THEORY §5.2, shrinking with the size m = min(d, nM)) + "',
-    'doc.h2("Order of fixation during sampling (THEORY §5.3)")',
-    'doc.h2("Reverse chains and power iteration (THEORY §5.4)")',
-    'doc.h2("Finite training sets: KL(n, τ) (THEORY §5.1)")',
-    'doc.h2("Conventions (THEORY §5 leaves these open)")',
-    'doc.p("The second paper\'s claims (seed 003) in the linear case: PCA of noisy samples aligns with "',
-    'Tol(5e-5, 0.0, "THEORY §4.3 quotes 4–5 significant digits")',
-    '"THEORY §5.2 at d = 200 (the statistical part is added separately)")',
-    'Tol(0.0, 0.015, "as d200, THEORY §5.2 at d = 500")',
-    'Tol(0.0, 0.01, "as d200, THEORY §5.2 at d = 1000")',
-    '"relative; THEORY §5.2 at d = 200 (statistical part separate)")',
-    'Tol(0.025, 0.0, "as d200, THEORY §5.2 at d = 500")',
-    'Tol(0.015, 0.0, "as d200, THEORY §5.2 at d = 1000")',
-    '"ln σ² between levels; THEORY §5.3 quotes 0.998–1.000, measured 0.9991–0.9996 "',
-    '"THEORY §5.2 states none")',
-)
 _OLD = re.compile(r"THEORY §|PROTOCOLS §|seed 00")
 
 
@@ -81,9 +49,9 @@ def unresolved(text: str, secs: dict[str, set[str]], anchs: dict[str, set[str]] 
     return bad
 
 
-def old_style(lines, visible=VISIBLE) -> list[str]:
-    """Lines that still cite the out-of-tree specification or a seed number, other than `visible` ones."""
-    return [ln for ln in lines if _OLD.search(ln) and not any(v in ln for v in visible)]
+def old_style(lines) -> list[str]:
+    """Lines that still cite the out-of-tree specification or a seed number."""
+    return [ln for ln in lines if _OLD.search(ln)]
 
 
 def _tracked(*where: str) -> list[Path]:
@@ -116,9 +84,9 @@ def test_checker_fails_on_an_unresolved_reference():
 
 
 def test_checker_flags_old_style_references():
-    assert old_style(['"""Chains (THEORY §5.4)."""', "# seed 000: the MLP", "# PROTOCOLS §2"], visible=()) == [
+    assert old_style(['"""Chains (THEORY §5.4)."""', "# seed 000: the MLP", "# PROTOCOLS §2"]) == [
         '"""Chains (THEORY §5.4)."""', "# seed 000: the MLP", "# PROTOCOLS §2"]
-    assert old_style(['"""Chains (theory.md §5.4; Weitzner et al., arXiv 2410.14730)."""'], visible=()) == []
+    assert old_style(['"""Chains (theory.md §5.4; Weitzner et al., arXiv 2410.14730)."""']) == []
 
 
 # ---- the repository ----------------------------------------------------------------------------------
@@ -143,14 +111,10 @@ def test_every_reference_resolves(docs):
 
 
 def test_no_old_style_references():
-    """`grep -rn "THEORY §\\|PROTOCOLS §\\|seed 00" theory numerics verify` finds only the VISIBLE lines."""
+    """`grep -rn "THEORY §\\|PROTOCOLS §\\|seed 00" theory numerics verify` finds nothing (on the tracked
+    files, so that stale byte code left by moved modules does not count)."""
     lines = [ln for p in _tracked("theory", "numerics", "verify") for ln in p.read_text(encoding="utf-8").splitlines()]
     assert old_style(lines) == []
-    stale = [v for v in VISIBLE if not any(v in ln for ln in lines)]
-    assert not stale, f"VISIBLE entries no longer in the code (remove them): {stale}"
-
-
-def test_visible_leftovers_resolve(docs):
-    secs, _ = docs
-    refs = [re.sub(r"THEORY §", "theory.md §", v) for v in VISIBLE]
-    assert [r for r in refs if unresolved(r, secs)] == []
+    grep = subprocess.run(["git", "grep", "-n", "-e", "THEORY §", "-e", "PROTOCOLS §", "-e", "seed 00", "--",
+                           "theory", "numerics", "verify"], cwd=ROOT, capture_output=True, text=True)
+    assert grep.returncode == 1 and grep.stdout == "", grep.stdout  # 1: no match (2 would be an error)

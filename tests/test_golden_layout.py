@@ -35,6 +35,7 @@ CASES = {
     "theory_json": ["theory", "linear", "--lam", "1", "--tau", "1", "--json"],
     "theory_default": ["theory"],
     "theory_circulant": ["theory", "circulant", "--tau", "0", "1", "100"],
+    "theory_flow_matching": ["theory", "flow_matching", "--lam", "1", "--tau", "1"],  # its source line
     "emergence": ["emergence", "linear", "--lam", "0.1", "1", "10"],
     "emergence_json": ["emergence", "linear", "--lam", "0.1", "1", "10", "--json"],
     "emergence_default": ["emergence"],

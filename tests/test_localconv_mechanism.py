@@ -1,10 +1,13 @@
-"""The mechanism claim of the local-convolution study (verify.localconv.analysis), as tests that fail if it is false:
+"""The mechanism claim of the local-convolution study on digits (verify.localconv.analysis), as tests that
+fail if it is false:
 
-Near-simultaneous emergence along the data's principal components comes from weight sharing (a
-shift-invariant generated covariance, diagonal in Fourier space) on non-stationary data — not from
-locality. The full-width circulant (global) shows it, the locally connected control (local, no sharing)
-does not, and on stationary data (PCs = Fourier modes) nothing does. The simultaneity index S of the
-convolution tracks the compression of the targets by shift-averaging, std ln uᵀΣ̄u / std ln uᵀΣu.
+On digits, near-simultaneous emergence along the data's principal components comes from weight sharing
+(a shift-invariant generated covariance, diagonal in Fourier space) — not from locality. The full-width
+circulant (global) shows it, the locally connected control (local, no sharing) does not, and on
+stationary data (PCs = Fourier modes) nothing does. The simultaneity index S of the convolution tracks
+the compression of the targets by shift-averaging, std ln uᵀΣ̄u / std ln uᵀΣu. This holds where that
+compression is strong (digits, random covariances); on natural-image crops it is weak and the kernel
+size matters: the claim across data sets is verify.localconv.mechanism's (tests/test_localconv_data.py).
 """
 import pytest
 

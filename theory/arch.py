@@ -93,6 +93,11 @@ class Architecture:
     #: axis of the broadcast `lam` is one whole spectrum (e.g. the N Fourier variances seen by a
     #: local convolution); results are still per mode, with the same shape.
     coupled: bool = False
+    #: For a coupled architecture: True when each element of the broadcast τ is the time of its own
+    #: mode (tau[..., k] for mode k), as in an eigen-mix whose modes share only the spectrum, so one
+    #: call evaluates every mode at its own times (theory.emergence's search: memory linear in
+    #: modes × times). False: a τ is one time for the whole spectrum, and modes are read off a grid.
+    times_per_mode: bool = False
     #: The basis whose modes `lam` describes: "eigen" (data covariance eigenvectors) or "fourier"
     #: modes of stationary 1-D signals (convolutions); reports pick data and measurement by it.
     basis: str = "eigen"

@@ -34,7 +34,10 @@ def check_orthonormal(U, name: str = "basis (U)") -> np.ndarray:
 
 
 def _grid(shape) -> tuple[int, int, int]:
-    shape = tuple(int(s) for s in shape)
+    """(C, H, W) of a signal shape (N,) or (C, H, W) of positive integers."""
+    if isinstance(shape, (str, bytes)) or not hasattr(shape, "__len__"):
+        raise SpecbiasError(f"signal shape must be (N,) or (C, H, W), got {V._short(shape)}")
+    shape = tuple(V.count("signal shape entry", s) for s in shape)
     if len(shape) == 1:
         return 1, 1, shape[0]
     if len(shape) == 3:
@@ -55,28 +58,36 @@ def fourier_weights(U, shape) -> np.ndarray:
 
 def along(lam_tilde, weights) -> np.ndarray:
     """Σ_f weights[f, m] λ̃_f for λ̃ (…, n_f): the variance along each basis vector (…, m)."""
-    return np.asarray(lam_tilde, float) @ np.asarray(weights, float)
+    lam_tilde = V.as_array("generated variances (lam_tilde)", lam_tilde, nonneg=True)
+    weights = V.as_array("basis weights", weights, nonneg=True)
+    if weights.ndim != 2:
+        raise SpecbiasError(f"basis weights must be (n_modes, m), got shape {weights.shape}")
+    V.contractible("lam_tilde", lam_tilde, "weights", weights, what="one variance per row of the weights")
+    return lam_tilde @ weights
 
 
 def eigen_weights(U, U_data) -> np.ndarray:
     """(u·u_k)² (n_k, m): weights of the data eigenmodes in each column of U."""
     U, U_data = check_orthonormal(U), check_orthonormal(U_data, "data eigenvectors")
+    V.contractible("data eigenvectors", U_data, "basis (U)", U, 0, 0, "vectors of one dimension d")
     return (U_data.T @ U) ** 2
 
 
 def covariance_along(cov, U) -> np.ndarray:
     """diag(Uᵀ C̃ U) (…, m) for covariances C̃ (…, d, d)."""
     U = check_orthonormal(U)
-    return np.einsum("dm,...de,em->...m", U, np.asarray(cov, float), U)
+    cov = V.as_array("covariance (cov)", cov)
+    if cov.ndim < 2 or cov.shape[-2:] != (U.shape[0],) * 2:
+        raise SpecbiasError(f"covariance must be (…, {U.shape[0]}, {U.shape[0]}) for basis vectors of "
+                            f"{U.shape[0]} entries, got shape {cov.shape}")
+    return np.einsum("dm,...de,em->...m", U, cov, U)
 
 
 # ---- patch PCs (paper Figs. 17–20) ---------------------------------------------------------------
 def patch_positions(shape, p: int, stride: int) -> list[tuple[int, int]]:
     """Top-left corners of the p × p patches at stride s that fit inside an H × W image (no wrap)."""
     C, H, W = _grid(shape)
-    for name, v in (("patch size p", p), ("stride", stride)):
-        if int(v) != v or v < 1:
-            raise SpecbiasError(f"{name} must be a positive integer (got {v!r})")
+    p, stride = V.count("patch size p", p), V.count("stride", stride)
     if p > min(H, W):
         raise SpecbiasError(f"patch size p = {p} exceeds the image {H}×{W}")
     return [(i, j) for i in range(0, H - p + 1, stride) for j in range(0, W - p + 1, stride)]
@@ -85,6 +96,10 @@ def patch_positions(shape, p: int, stride: int) -> list[tuple[int, int]]:
 def embed(V_patch, shape, p: int, corner) -> np.ndarray:
     """Patch vectors (C·p², m) placed at `corner` of the (C, H, W) image, zero elsewhere: (d, m)."""
     C, H, W = _grid(shape)
+    p = V.count("patch size p", p)
+    V_patch = V.as_array("patch vectors (V_patch)", V_patch)
+    if V_patch.ndim != 2 or V_patch.shape[0] != C * p * p:
+        raise SpecbiasError(f"patch vectors must be (C·p² = {C * p * p}, m), got shape {V_patch.shape}")
     m = V_patch.shape[1]
     out = np.zeros((C, H, W, m))
     out[:, corner[0]:corner[0] + p, corner[1]:corner[1] + p, :] = V_patch.reshape(C, p, p, m)
@@ -96,6 +111,7 @@ def patch_pcs(cov, shape, p: int, stride: int):
     images with covariance `cov` (d, d): eigenpairs of the position-averaged patch covariance
     (1/|I|) Σ_i Σ[S_i, S_i]; variances descending, V (C·p², C·p²) orthonormal columns."""
     C, H, W = _grid(shape)
+    p = V.count("patch size p", p)
     cov = V.as_array("covariance (cov)", cov)
     if cov.shape != (C * H * W,) * 2:
         raise SpecbiasError(f"covariance must be {C * H * W}×{C * H * W} for shape {shape}, got {cov.shape}")

@@ -22,27 +22,44 @@ BAND = 0.2  # half-width of the "band" criterion: entering λ(1 ± BAND)
 ALL_CRITERIA = CRITERIA + ("band",)
 
 
+def _criterion(criterion) -> str:
+    if not isinstance(criterion, str) or criterion not in ALL_CRITERIA:
+        raise SpecbiasError(f"unknown emergence criterion {V._short(criterion)}; valid: {', '.join(ALL_CRITERIA)}")
+    return criterion
+
+
+def _pair(v0, lam) -> tuple[np.ndarray, np.ndarray]:
+    """v₀ and λ: variances > 0 that broadcast together."""
+    v0 = V.as_array("initial variance (v0)", v0, positive=True)
+    lam = V.variances(lam)
+    V.broadcast(v0=v0, lam=lam)
+    return v0, lam
+
+
 def threshold(v0, lam, criterion: str = "geometric"):
     """The crossing level for `criterion`: between v₀ and λ (geometric, harmonic, arithmetic), or the
     near edge of the band λ(1 ± BAND) ("band": λ(1 − BAND) if v₀ < λ, else λ(1 + BAND))."""
-    v0, lam = np.asarray(v0, dtype=float), np.asarray(lam, dtype=float)
+    _criterion(criterion)
+    v0, lam = _pair(v0, lam)
     if criterion == "geometric":
         return np.sqrt(v0 * lam)
     if criterion == "harmonic":
         return 2.0 / (1.0 / v0 + 1.0 / lam)
     if criterion == "arithmetic":
         return 0.5 * (v0 + lam)
-    if criterion == "band":
-        return lam * np.where(v0 < lam, 1.0 - BAND, 1.0 + BAND)
-    raise SpecbiasError(f"unknown emergence criterion {criterion!r}; valid: {', '.join(ALL_CRITERIA)}")
+    return lam * np.where(v0 < lam, 1.0 - BAND, 1.0 + BAND)  # "band"
 
 
 def starts_inside(v0, lam, criterion: str = "geometric") -> np.ndarray:
     """True where the crossing level is already passed at τ = 0 (only possible for "band": v₀ inside
-    the band): such a mode never gets a τ* (NaN for good), unlike a mode that has not crossed yet."""
+    the band): such a mode never gets a τ* (NaN for good), unlike a mode that has not crossed yet.
+    The band is closed, λ(1 − BAND) ≤ v₀ ≤ λ(1 + BAND), with the same products as `threshold`: a v₀
+    exactly on the near edge has reached it (|v₀/λ − 1| ≤ BAND never meets the edge in float64)."""
+    _criterion(criterion)
+    v0, lam = _pair(v0, lam)
     if criterion != "band":
         return np.zeros(np.broadcast(v0, lam).shape, bool)
-    return np.abs(np.asarray(v0, float) / np.asarray(lam, float) - 1.0) <= BAND
+    return (lam * (1.0 - BAND) <= v0) & (v0 <= lam * (1.0 + BAND))
 
 
 def _first_crossing(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -59,21 +76,44 @@ def _scan_options(arch, tau_range, grid) -> tuple:
     return tau_range, V.count("grid", grid, lo=2, hi=100_000)
 
 
+#: elements of the (times, spectrum) grid a coupled architecture without `times_per_mode` evaluates
+#: at once while the search reads each mode off at its own times (memory ≈ a few × 8 B × this)
+READ_OFF_CHUNK = 1 << 22
+
+
 def _log_var_rows(arch, lam_rows, q_rows, tau_rows, eta, sigma0, sigmaT, params) -> np.ndarray:
     """ln λ̃ for rows of modes, mode j of row r at each time tau_rows[r, j, t] → (rows, n, times).
 
-    Uncoupled modes are evaluated elementwise; a coupled architecture sees each row's whole
-    spectrum at all n·times requested times in one call, and mode j is read off at its own times."""
+    Uncoupled modes are evaluated elementwise; a coupled architecture sees each row's whole spectrum,
+    with every mode at its own times in one call (`times_per_mode`: memory linear in n·times) or,
+    otherwise, at all n·times requested times, mode j read off at its own times (`_read_off`)."""
     if not arch.coupled:
         return arch.log_generated_variance(lam_rows[..., None], tau_rows, q_rows[..., None], eta,
                                            sigma0, sigmaT, **params)
+    if not arch.times_per_mode:
+        return _read_off(arch, lam_rows, q_rows, tau_rows, eta, sigma0, sigmaT, params)
+    out = np.empty(tau_rows.shape)
+    for r in range(tau_rows.shape[0]):  # tau_rows[r].T: (times, n), element [t, j] the time of mode j
+        out[r] = arch.log_generated_variance(lam_rows[r][None, :], tau_rows[r].T, q_rows[r][None, :], eta,
+                                             sigma0, sigmaT, **params).T
+    return out
+
+
+def _read_off(arch, lam_rows, q_rows, tau_rows, eta, sigma0, sigmaT, params, chunk=None) -> np.ndarray:
+    """`_log_var_rows` for a coupled architecture whose τ is one time for the whole spectrum: each
+    row's spectrum at the n·times requested times, at most `chunk` (default READ_OFF_CHUNK) grid
+    elements per call, and mode j read off at its own times. Memory ≈ chunk, time ∝ n²·times."""
     rows, n, T = tau_rows.shape
+    per_call = max(1, (chunk or READ_OFF_CHUNK) // n)
     out = np.empty(tau_rows.shape)
     mode = np.repeat(np.arange(n), T)
     for r in range(rows):
-        full = arch.log_generated_variance(lam_rows[r][None, :], tau_rows[r].reshape(-1, 1),
-                                           q_rows[r][None, :], eta, sigma0, sigmaT, **params)
-        out[r] = full[np.arange(n * T), mode].reshape(n, T)
+        times, flat = tau_rows[r].reshape(-1, 1), out[r].reshape(-1)
+        for a in range(0, n * T, per_call):
+            b = min(a + per_call, n * T)
+            full = arch.log_generated_variance(lam_rows[r][None, :], times[a:b], q_rows[r][None, :], eta,
+                                               sigma0, sigmaT, **params)
+            flat[a:b] = full[np.arange(b - a), mode[a:b]]
     return out
 
 
@@ -104,14 +144,15 @@ def emergence_time(arch, lam, criterion: str = "geometric", Q=0.1, eta=1.0, sigm
     return np.where(starts_inside(v0, lam, criterion), np.nan, out)
 
 
-def first_passage(g, shape, tau_range=(1e-8, 1e12), grid: int = 400) -> np.ndarray:
+def first_passage(g, shape, tau_range=(1e-8, 1e12), grid: int = 400, bisections: int = 56) -> np.ndarray:
     """First τ with g(τ) ≥ 0 for an array of trajectories: `g` maps times (*shape, T) to signed
-    distances (*shape, T); a log-τ scan then 56 bisections in ln τ; NaN where there is no crossing."""
+    distances (*shape, T); a log-τ scan then `bisections` halvings in ln τ (56: to float64 resolution;
+    each halves the bracket of one scan step, ln(τ_range ratio)/grid wide); NaN where there is no crossing."""
     taus = np.geomspace(*tau_range, grid)
     first, found = _first_crossing(g(np.broadcast_to(taus, tuple(shape) + (grid,))))
     hi = np.log(taus[first])
     lo = np.where(first > 0, np.log(taus[np.maximum(first - 1, 0)]), np.log(tau_range[0]) - 40.0)
-    for _ in range(56):
+    for _ in range(int(bisections)):
         mid = 0.5 * (lo + hi)
         up = g(np.exp(mid)[..., None])[..., 0] >= 0
         hi, lo = np.where(up, mid, hi), np.where(up, lo, mid)
@@ -120,11 +161,29 @@ def first_passage(g, shape, tau_range=(1e-8, 1e12), grid: int = 400) -> np.ndarr
 
 def emergence_from_checkpoints(tau, lam_tilde, v0, lam, criterion: str = "geometric") -> np.ndarray:
     """τ* from sampled checkpoints (last axis of `lam_tilde` ↔ increasing `tau` > 0), by log–log
-    interpolation between the two checkpoints that bracket the first crossing; NaN if none."""
-    tau = V.as_array("checkpoint times", tau, positive=True)
-    lt = np.asarray(lam_tilde, dtype=float)
-    lam = np.asarray(lam, dtype=float)
-    v0 = np.broadcast_to(np.asarray(v0, dtype=float), lam.shape)
+    interpolation between the two checkpoints that bracket the first crossing; NaN if none. A mode
+    already past its threshold at the first checkpoint gets τ* = tau[0], an upper bound: see
+    `checkpoint_crossings` for which modes those are.
+
+    τ strictly increasing and 1-D, one column of `lam_tilde` per checkpoint, variances (λ̃, v₀, λ)
+    finite and > 0, v₀ broadcasting to λ and λ to λ̃'s modes: anything else is a SpecbiasError (a
+    negative variance was read as "never crossed", decreasing τ gave a τ* outside the checkpoints)."""
+    return checkpoint_crossings(tau, lam_tilde, v0, lam, criterion)[0]
+
+
+def checkpoint_crossings(tau, lam_tilde, v0, lam, criterion: str = "geometric") -> tuple:
+    """(τ*, censored): `emergence_from_checkpoints`' τ*, and True where the crossing happened before the
+    first checkpoint (v₀ short of the threshold, tau[0] already past it). There the crossing lies in
+    (0, tau[0]] and τ* = tau[0] is an upper bound, not a measurement: fits must leave such modes out
+    (fitted as exact, a run whose modes all cross before the first checkpoint gave α ≈ 0)."""
+    tau = V.increasing("checkpoint times (tau)", tau)
+    lt = V.as_array("checkpoint variances (lam_tilde)", lam_tilde, positive=True)
+    lam = V.variances(lam)
+    v0 = V.broadcast_to("v0", V.as_array("initial variance (v0)", v0, positive=True), lam.shape)
+    if lt.ndim == 0 or lt.shape[-1] != tau.size:
+        raise SpecbiasError(f"lam_tilde must hold one column per checkpoint: its last axis has "
+                            f"{lt.shape[-1] if lt.ndim else 0} entries, tau has {tau.size}")
+    V.broadcast_to("lam", lam, lt.shape[:-1], "lam_tilde's modes")
     sign = np.where(v0 < lam, 1.0, -1.0)[..., None]
     log_thr = np.log(threshold(v0, lam, criterion))
     g = sign * (np.log(lt) - log_thr[..., None])
@@ -137,4 +196,4 @@ def emergence_from_checkpoints(tau, lam_tilde, v0, lam, criterion: str = "geomet
     t_lo = np.where(first > 0, np.log(tau[np.maximum(first - 1, 0)]), t_hi)
     frac = np.where(g_hi != g_lo, -g_lo / np.where(g_hi != g_lo, g_hi - g_lo, 1.0), 1.0)
     found = found & ~starts_inside(v0, lam, criterion)
-    return np.where(found, np.exp(t_lo + frac * (t_hi - t_lo)), np.nan)
+    return np.where(found, np.exp(t_lo + frac * (t_hi - t_lo)), np.nan), found & (first == 0)

@@ -49,8 +49,10 @@ def _check_options(gray_zone, confidence) -> tuple:
 def in_gray_zone(v0, lam, gray_zone=GRAY_ZONE) -> np.ndarray:
     """v₀/λ strictly inside gray_zone: modes too close to their start for a meaningful τ* (protocols.md §3),
     excluded from every exponent fit."""
-    ratio = np.asarray(v0, dtype=float) / np.asarray(lam, dtype=float)
-    return (ratio > gray_zone[0]) & (ratio < gray_zone[1])
+    lo, hi = V.interval("gray_zone", gray_zone)
+    v0, lam = V.as_array("initial variance (v0)", v0, positive=True), V.variances(lam)
+    ratio = V.broadcast(v0=v0, lam=lam)[0] / lam
+    return (ratio > lo) & (ratio < hi)
 
 
 def fit_exponent(lam, tau_star, v0=None, gray_zone=GRAY_ZONE, confidence: float = 0.95) -> dict:

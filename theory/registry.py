@@ -55,9 +55,14 @@ def available() -> list[str]:
 
 
 def get(name_or_arch):
-    """The architecture registered under `name` (an Architecture passes through)."""
+    """The architecture registered under `name` (an Architecture, or an object that names itself like
+    one, passes through; anything else is a SpecbiasError, not an AttributeError deep in the caller)."""
     if not isinstance(name_or_arch, str):
-        return name_or_arch
+        if isinstance(getattr(name_or_arch, "name", None), str) and not isinstance(name_or_arch, type):
+            return name_or_arch
+        text = " ".join(repr(name_or_arch).split())[:40]
+        raise SpecbiasError(f"an architecture is a registered name or a theory.Architecture, got "
+                            f"{type(name_or_arch).__name__} {text}")
     _load_builtins()
     try:
         return _REGISTRY[name_or_arch]

@@ -57,7 +57,8 @@ def as_array(name: str, value, *, positive: bool = False, nonneg: bool = False,
 
 
 def _short(value) -> str:
-    text = repr(value)
+    """repr on one line (an array's repr spans lines), at most 60 characters."""
+    text = " ".join(repr(value).split())
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -125,6 +126,13 @@ def seed(value, name: str = "seed") -> int:
 def dps(value, name: str = "dps") -> int:
     """mpmath decimal digits: an integer in [1, DPS_MAX] (None is handled by the caller)."""
     return count(name, value, lo=1, hi=DPS_MAX)
+
+
+def flag(name: str, value) -> bool:
+    """A yes/no option: True or False (numpy's bool too), never an array or a number."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise SpecbiasError(f"{name} must be True or False (got {_short(value)})")
+    return bool(value)
 
 
 def choice(name: str, value, options) -> str:
@@ -203,3 +211,47 @@ def broadcast_to(name: str, value: np.ndarray, shape: tuple, target: str = "lam"
     except ValueError:
         raise SpecbiasError(f"{name} has shape {tuple(np.shape(value))}, which does not broadcast to the "
                             f"shape of {target} {tuple(shape)}") from None
+
+
+# ---- structure: ordered times, contractions, ranges, records (issue 20) ---------------------------------
+def increasing(name: str, value, *, positive: bool = True) -> np.ndarray:
+    """A 1-D array of finite numbers in strictly increasing order (> 0 when `positive`)."""
+    arr = as_array(name, value, positive=positive)
+    if arr.ndim != 1:
+        raise SpecbiasError(f"{name} must be a 1-D sequence, got shape {arr.shape}")
+    if arr.size > 1 and not np.all(np.diff(arr) > 0):
+        i = int(np.argmax(np.diff(arr) <= 0))
+        raise SpecbiasError(f"{name} must be strictly increasing (entry {i + 1} = {arr[i + 1]:g} follows "
+                            f"{arr[i]:g})")
+    return arr
+
+
+def contractible(a_name: str, a: np.ndarray, b_name: str, b: np.ndarray, a_axis: int = -1,
+                 b_axis: int = 0, what: str = "") -> None:
+    """Axis `a_axis` of a and axis `b_axis` of b are summed against each other: equal lengths, or one
+    error showing both shapes (a matmul's ValueError otherwise)."""
+    a_shape, b_shape = np.shape(a), np.shape(b)
+    if not a_shape or not b_shape or a_shape[a_axis] != b_shape[b_axis]:
+        raise SpecbiasError(f"{a_name}{tuple(a_shape)} and {b_name}{tuple(b_shape)} do not line up"
+                            + (f" ({what})" if what else ""))
+
+
+def within(name: str, value, lo: float, hi: float) -> np.ndarray:
+    """An array of finite numbers in the closed range [lo, hi] (a physical range: a squared overlap,
+    a fraction)."""
+    arr = as_array(name, value)
+    bad = (arr < lo) | (arr > hi)
+    if np.any(bad):
+        raise SpecbiasError(f"{name} must lie in [{lo:g}, {hi:g}] (got {arr[bad].reshape(-1)[0]:g})")
+    return arr
+
+
+def record(name: str, value, keys) -> dict:
+    """A mapping that holds every key in `keys` (a run's sampler record, say), or one error listing the
+    missing ones."""
+    if not hasattr(value, "keys") or not hasattr(value, "__getitem__"):
+        raise SpecbiasError(f"{name} must be a mapping with keys {', '.join(keys)} (got {_short(value)})")
+    missing = [k for k in keys if k not in value]
+    if missing:
+        raise SpecbiasError(f"{name} lacks {', '.join(missing)} (needs {', '.join(keys)})")
+    return value

@@ -110,11 +110,15 @@ def emerging(lam, tau_star, v0) -> np.ndarray:
 
 
 def simultaneity(lam, tau_star, v0) -> float:
-    """S = std(ln τ*) / std(ln λ) over the emerging modes (NaN with fewer than MIN_MODES)."""
+    """S = std(ln τ*) / std(ln λ) over the emerging modes (NaN with fewer than MIN_MODES, and NaN when
+    their λ are all equal: S is then undefined, like the slope of a fit; it was inf)."""
     ok = emerging(lam, tau_star, v0)
     if ok.sum() < MIN_MODES:
         return float("nan")
-    return float(np.std(np.log(np.asarray(tau_star)[ok])) / np.std(np.log(np.asarray(lam)[ok])))
+    spread = np.std(np.log(np.asarray(lam, float)[ok]))
+    if spread == 0:
+        return float("nan")
+    return float(np.std(np.log(np.asarray(tau_star)[ok])) / spread)
 
 
 def high_variance_fit(lam, tau_star, v0):
@@ -208,17 +212,34 @@ def classify_theory(arch_name, lam, Q: float = 0.1, criteria=("geometric", "harm
                     dataset, basis)
 
 
+_REFERENCES: dict = {}  # (targets, criteria, Q) → the one-layer τ*: many models share one basis's targets
+
+
+def linear_reference(target, criteria, Q: float) -> dict:
+    """The one-layer linear model's τ* per criterion on the variances `target` (the reference for the
+    constant), computed once per (targets, criteria, Q) and shared (copies) by every model measured there."""
+    target = np.asarray(target, float)
+    key = (target.tobytes(), tuple(criteria), float(Q))
+    if key not in _REFERENCES:
+        if len(_REFERENCES) >= 32:
+            _REFERENCES.clear()
+        _REFERENCES[key] = {c: theory.emergence_time("linear", target, criterion=c, Q=Q) for c in criteria}
+    return {c: v.copy() for c, v in _REFERENCES[key].items()}
+
+
 def classify_along(arch_name, lam, weights, target, Q: float = 0.1, criteria=("geometric", "harmonic"),
-                   dataset: str = "", basis: str = "", **params) -> Flag:
+                   dataset: str = "", basis: str = "", bisections: int = 56, **params) -> Flag:
     """Departure flag measured along an orthonormal basis: `lam` the architecture's own modes (Fourier
     spectrum or data eigenvalues), `weights` (n_modes, m) from theory.basis, `target` the data variance
-    along each basis vector (e.g. the PC eigenvalues). Closed forms, exact crossings."""
+    along each basis vector (e.g. the PC eigenvalues). Closed forms, exact crossings (`bisections` as in
+    theory.along.emergence_along)."""
     from theory.along import emergence_along, variance_along
 
     arch = theory.get(arch_name)
     target = np.asarray(target, float)
-    tau_star = {c: emergence_along(arch, lam, weights, target, criterion=c, Q=Q, **params) for c in criteria}
-    ref = {c: theory.emergence_time("linear", target, criterion=c, Q=Q) for c in criteria}
+    tau_star = {c: emergence_along(arch, lam, weights, target, criterion=c, Q=Q, bisections=bisections, **params)
+                for c in criteria}
+    ref = linear_reference(target, criteria, Q)
     converged = variance_along(arch, lam, [CONVERGED_TAU], weights, Q=Q, **params)[0]
     return classify(arch.name, tau_star, target, float(arch.initial_variance(Q)), converged, target, Q, ref,
                     dataset, basis)
@@ -231,5 +252,5 @@ def classify_sampled(arch_name, tau, lam_tilde, target, v0: float, Q: float = 0.
     target = np.asarray(target, float)
     lt = np.asarray(lam_tilde, float)
     tau_star = {c: emergence_from_checkpoints(tau, lt.T, v0, target, c) for c in criteria}
-    ref = {c: theory.emergence_time("linear", target, criterion=c, Q=Q) for c in criteria}
+    ref = linear_reference(target, criteria, Q)
     return classify(arch_name, tau_star, target, v0, lt[-1], target, Q, ref, dataset, basis)

@@ -20,7 +20,7 @@ class Tol:
 
 
 TABLE: dict[tuple[str, str], Tol] = {
-    ("known-answer", "float64"): Tol(5e-5, 0.0, "THEORY §4.3 quotes 4–5 significant digits"),
+    ("known-answer", "float64"): Tol(5e-5, 0.0, "theory.md §4.3 quotes 4–5 significant digits"),
     ("float64-vs-mpmath", "float64"): Tol(
         1e-9, 0.0, "same formula, float64 vs 50-digit mpmath; 1e−9 leaves room for the conditioning of "
         "exp(2 ln H) where ln λ̃ is O(30)"),
@@ -105,21 +105,21 @@ TABLE: dict[tuple[str, str], Tol] = {
     # ---- spiked covariance model and finite training sets (Weitzner et al., arXiv 2410.14730) ---
     ("spiked-overlap-d200", "float64"): Tol(0.0, 0.03, "mean squared overlap over >= 16 draws vs the n, d → ∞ "
                                         "limit outside the window |ℓ − √γ| < √γ/2: finite-size part quoted by "
-                                        "THEORY §5.2 at d = 200 (the statistical part is added separately)"),
-    ("spiked-overlap-d500", "float64"): Tol(0.0, 0.015, "as d200, THEORY §5.2 at d = 500"),
-    ("spiked-overlap-d1000", "float64"): Tol(0.0, 0.01, "as d200, THEORY §5.2 at d = 1000"),
+                                        "theory.md §5.2 at d = 200 (the statistical part is added separately)"),
+    ("spiked-overlap-d500", "float64"): Tol(0.0, 0.015, "as d200, theory.md §5.2 at d = 500"),
+    ("spiked-overlap-d1000", "float64"): Tol(0.0, 0.01, "as d200, theory.md §5.2 at d = 1000"),
     ("spiked-top-eigenvalue-d200", "float64"): Tol(0.05, 0.0, "mean top sample eigenvalue vs its limit, "
-                                               "relative; THEORY §5.2 at d = 200 (statistical part separate)"),
-    ("spiked-top-eigenvalue-d500", "float64"): Tol(0.025, 0.0, "as d200, THEORY §5.2 at d = 500"),
-    ("spiked-top-eigenvalue-d1000", "float64"): Tol(0.015, 0.0, "as d200, THEORY §5.2 at d = 1000"),
+                                               "relative; theory.md §5.2 at d = 200 (statistical part separate)"),
+    ("spiked-top-eigenvalue-d500", "float64"): Tol(0.025, 0.0, "as d200, theory.md §5.2 at d = 500"),
+    ("spiked-top-eigenvalue-d1000", "float64"): Tol(0.015, 0.0, "as d200, theory.md §5.2 at d = 1000"),
     ("spiked-monte-carlo", "float64"): Tol(0.0, 4.0, "statistical part of every spiked-model Monte-Carlo "
                                        "comparison, in standard errors of the mean over draws (4σ: false alarm "
                                        "< 1e−4 per comparison). Needed because the spike's own sample variance "
                                        "λ̂ = λχ²_n/n fluctuates by √(2/n): at d = 1000, γ = 2 the mean of 16 draws "
-                                       "is off by 1.7% (> THEORY's 1.5%) deep above the threshold"),
+                                       "is off by 1.7% (> the 1.5% of theory.md §5.2) deep above the threshold"),
     ("fixation-heun", "float64"): Tol(2e-3, 0.0, "measured/predicted fixation noise along EDM Heun "
                                   "trajectories (256 steps, ρ = 7): Heun O(h²) plus linear interpolation in "
-                                  "ln σ² between levels; THEORY §5.3 quotes 0.998–1.000, measured 0.9991–0.9996 "
+                                  "ln σ² between levels; theory.md §5.3 quotes 0.998–1.000, measured 0.9991–0.9996 "
                                   "on a 1/k² spectrum, d = 16"),
     ("r2-asymptotic-1/T", "float64"): Tol(1e-2, 0.0, "T·(log G − [−Tφ − ½log(1 + x)]) vs the Euler–Maclaurin "
                                       "coefficient x²/(12(1 + x)): the next term is O(T⁻²) relative, < 1% "

@@ -73,10 +73,10 @@ def mlp_flops(d: int, width: int, depth: int, emb: int | None = None, batch: int
 
 def bench(d: int = WORKLOAD["d"], steps: int = WORKLOAD["steps"], checkpoints: int = WORKLOAD["checkpoints"],
           samples: int = WORKLOAD["samples"], device="auto", threads: int | None = None, peak_n: int = PEAK_N,
-          seed: int = 0, stop=None) -> tuple:
+          seed: int = 0, stop=None, autocast: str | None = None) -> tuple:
     """Run the workload; returns (timing row, the Run). threads: None → every core (os.cpu_count()).
     stop: passed to train_net (e.g. end training once every mode has emerged); the row then holds the
-    steps actually trained and the reason."""
+    steps actually trained and the reason. autocast: mixed-precision training (numerics.nets.train)."""
     dev = resolve_device(device)
     threads = os.cpu_count() if threads is None else int(threads)
     if threads < 1:
@@ -90,7 +90,8 @@ def bench(d: int = WORKLOAD["d"], steps: int = WORKLOAD["steps"], checkpoints: i
         run = train_net("mlp", data, "edm", steps=w["steps"], checkpoints=w["checkpoints"],
                         net_options={k: w[k] for k in ("width", "depth", "mapping", "fourier_scale")},
                         protocol_options={"lr": w["lr"], "batch": w["batch"]}, n_samples=w["samples"],
-                        heun_steps=w["heun_steps"], seed=seed, device=dev, progress=False, stop=stop)
+                        heun_steps=w["heun_steps"], seed=seed, device=dev, progress=False, stop=stop,
+                        autocast=autocast)
         wall = time.perf_counter() - t0
     m = run.meta
     cfg = m["net_config"]
@@ -100,7 +101,7 @@ def bench(d: int = WORKLOAD["d"], steps: int = WORKLOAD["steps"], checkpoints: i
     trained = int(run.arrays["steps"][-1])
     train_rate = flops["train_step"] * trained / m["train_s"] / 1e9
     sample_rate = flops["sampler_eval"] * evals / m["sample_s"] / 1e9
-    row = {"workload": w, "device": str(dev), "threads": threads, "dtype": m["dtype"],
+    row = {"workload": w, "device": str(dev), "threads": threads, "dtype": m["dtype"], "autocast": autocast,
            "load_before": list(load_before), "load_after": list(os.getloadavg()),
            "parameters": m["parameters"], "net_config": cfg, "checkpoints": n_ckpt,
            "sampler_evals": int(evals), "wall_s": wall, "train_s": m["train_s"],

@@ -36,6 +36,21 @@ from theory.errors import SpecbiasError
 
 #: protocol optimiser names → numerics.optim names
 _OPTIM = {"sgd": "gd", "adam": "adam"}
+#: mixed precision in training only (torch.autocast around the loss: matrix products in the low precision,
+#: weights, optimiser and the checkpoint measurement in `dtype`); fp16 needs a GPU
+AUTOCAST = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def _autocast(autocast, dev, dt):
+    if autocast is None:
+        return None
+    if autocast not in AUTOCAST:
+        raise SpecbiasError(f"autocast must be one of {', '.join(AUTOCAST)} or None (got {autocast!r})")
+    if autocast == "fp16" and dev.type != "cuda":
+        raise SpecbiasError("autocast fp16 needs a CUDA device (use bf16 on the CPU)")
+    if dt != torch.float32:
+        raise SpecbiasError(f"autocast applies to float32 training (got dtype {str(dt).replace('torch.', '')})")
+    return AUTOCAST[autocast]
 
 
 def finite_set(data, n: int, seed: int = 0):
@@ -59,9 +74,9 @@ class NetObjective:
     """The protocol's minibatch loss of one network (numerics.objectives interface, one group); keeps
     the mean loss of the steps since the last checkpoint."""
 
-    def __init__(self, proto, D, data, generator, dtype, device):
+    def __init__(self, proto, D, data, generator, dtype, device, autocast=None):
         self.proto, self.D, self.data, self.generator = proto, D, data, generator
-        self.dtype, self.device = dtype, device
+        self.dtype, self.device, self.autocast = dtype, device, autocast
         self.total, self.count = torch.zeros((), dtype=torch.float64, device=device), 0
 
     def bind(self, tidx):
@@ -69,7 +84,8 @@ class NetObjective:
 
     def __call__(self, work) -> torch.Tensor:
         x = self.data.sample(self.proto.batch, self.generator, self.dtype, self.device)
-        loss = self.proto.loss(self.D, x, self.generator)
+        with torch.autocast(torch.device(self.device).type, dtype=self.autocast, enabled=self.autocast is not None):
+            loss = self.proto.loss(self.D, x, self.generator)
         self.total.add_(loss.detach())  # summed on the device: no host round trip per step
         self.count += 1
         return loss.reshape(1)
@@ -137,7 +153,7 @@ def train_net(net: str, data, protocol="edm", *, steps: int = 2000, checkpoints:
               n_samples: int = 2000, heun_steps: int = 20, bases=("eigen",), bootstrap: int = 200,
               final_denoise: bool = False, crn_on: bool = True, seed: int = 0, dtype="float32",
               device="auto", out=None, progress: bool = True, threads: int | None = None,
-              stop=None) -> Run:
+              stop=None, autocast: str | None = None) -> Run:
     """Train network `net` on `data` under `protocol` (a name or a numerics.nets.edm.Protocol) for `steps`
     optimiser steps, measuring at `checkpoints` log-spaced step counts (0 included). Returns a Run with
     arrays tau, steps, loss, lam, lam_<basis>, var_<basis>, var_boot_<basis>, mean_<basis>, samples.
@@ -145,9 +161,11 @@ def train_net(net: str, data, protocol="edm", *, steps: int = 2000, checkpoints:
     OMP_NUM_THREADS; numerics.nets.bench uses every core).
     stop: called with the run so far after every checkpoint; a non-empty string ends training there
     (meta["status"] = "stopped", meta["stopped"] = that reason): e.g. once every mode has emerged, so
-    that later checkpoints cannot change a first-crossing τ* table (verify.cli.bench's --until-emerged)."""
+    that later checkpoints cannot change a first-crossing τ* table (verify.cli.bench's --until-emerged).
+    autocast: None, "bf16" (or "fp16" on a GPU): mixed-precision training (AUTOCAST)."""
     t0 = time.perf_counter()
     dev, dt = resolve_device(device), DTYPES.get(dtype, dtype)
+    amp = _autocast(autocast, dev, dt)
     proto = _protocol(protocol, protocol_options, data)
     _check_memory(net, data, proto, dict(net_options or {}), dt, dev, n_samples, bootstrap)
     model = build_net(net, data.shape, seed=seed, dtype=dt, device=dev, **dict(net_options or {}))
@@ -159,13 +177,14 @@ def train_net(net: str, data, protocol="edm", *, steps: int = 2000, checkpoints:
     schedule = Schedule.from_steps(int(steps), proto.lr, n_checkpoints=int(checkpoints))
     params = ModuleParams(model)
     optimizer = make_optimizer(_OPTIM[proto.optimizer], params.theta, grouped=False, lr=proto.lr)
-    objective = NetObjective(proto, D, data, torch.Generator(device=dev).manual_seed(int(seed) + 1), dt, dev)
+    objective = NetObjective(proto, D, data, torch.Generator(device=dev).manual_seed(int(seed) + 1), dt, dev, amp)
     meta = {"kind": "network", "net": net, "net_config": getattr(model, "config", {}),
             "parameters": int(sum(p.numel() for p in model.parameters())),
             "protocol": proto.describe(), "sampler": sampler.describe(), "data": data.describe(),
             "seeds": {"init": seed, "training": seed + 1, "sampling": seed + 2, "bootstrap": seed + 3,
                       "data": data.meta.get("seed")},
-            "dtype": str(dt).replace("torch.", ""), "device": str(dev), "torch": torch.__version__,
+            "dtype": str(dt).replace("torch.", ""), "autocast": autocast, "device": str(dev),
+            "torch": torch.__version__,
             "threads": int(threads or torch.get_num_threads()), "loop": "numerics.loop.fit (one group)"}
     lam = {f"lam_{b}": np.asarray(v[0], float) for b, v in basis_arrays.items()}
 

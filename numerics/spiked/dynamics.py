@@ -20,7 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from numerics import budget
 from numerics.measure import edm_schedule, heun, ordered_product
+from theory import validate as V
 from theory.errors import SpecbiasError
 from theory.spiked import chains as CH
 
@@ -36,6 +38,11 @@ def wiener_denoiser(S: np.ndarray, dtype=torch.float64, device="cpu"):
     return D
 
 
+#: the widest σ² bracket (hi/lo) around a fixation crossing that counts as resolved: at the default 256
+#: Heun steps (ρ = 7, σ 80 → 0.002) consecutive levels differ by ≤ 1.2× in σ²
+RESOLVE_FACTOR = 2.0
+
+
 @dataclass
 class Fixation:
     """Measured fixation noise variance per basis vector, with the levels and the recorded ratios."""
@@ -44,14 +51,42 @@ class Fixation:
     sigmas: np.ndarray  # [levels]
     ratio: np.ndarray  # [levels, k] RMS x̂₀ along u_k relative to the last level
     r: float
+    #: [2, k] σ² of the two levels that bracket each crossing (lo, hi): (σ_T², inf) where the ratio had
+    #: reached r at the first level already, NaN where it never does
+    bracket: np.ndarray = None
+    #: [k] True where r was reached at σ_T² already: s2_fix = σ_T² is a clamp, the level is ≥ σ_T²
+    clamped: np.ndarray = None
+
+    def resolved(self, factor: float = RESOLVE_FACTOR) -> np.ndarray:
+        """[k] True where the crossing is measured: not clamped, and its bracketing levels within
+        `factor` in σ² (too few Heun steps leave levels so far apart that the interpolated s2_fix is
+        not a measurement: 1 step brackets every mode by σ_T² and σ_0²)."""
+        lo, hi = self.bracket
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return ~self.clamped & np.isfinite(hi) & (hi / lo <= factor)
 
 
 def fixation(denoiser, U, *, r: float = CH.FIX_FRACTION, steps: int = 256, n_samples: int = 256,
              sigma0: float = 0.002, sigmaT: float = 80.0, seed: int = 0, dtype=torch.float64) -> Fixation:
     """Fixation noise σ_k² of each column u_k of U along Heun trajectories (see the module docstring)."""
-    if not 0 < r < 1:
-        raise SpecbiasError(f"fixation fraction r must lie in (0, 1) (got {r!r})")
-    U = torch.as_tensor(np.array(U, dtype=float), dtype=dtype)
+    if not callable(denoiser):
+        raise SpecbiasError(f"denoiser must be a callable D(x, sigma), got {type(denoiser).__name__}")
+    r = V.scalar("fixation fraction r", r, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+    steps, n_samples = V.count("steps", steps, hi=10**6), V.count("n_samples", n_samples, hi=10**8)
+    sigma0, sigmaT, seed = *V.sampling_range(sigma0, sigmaT), V.seed(seed)
+    if not isinstance(dtype, torch.dtype) or dtype not in (torch.float32, torch.float64):
+        raise SpecbiasError(f"dtype must be torch.float32 or torch.float64 (got {dtype!r})")
+    U = V.as_array("basis (U)", U)
+    if U.ndim != 2:
+        raise SpecbiasError(f"basis (U) must be a (d, k) matrix of column vectors, got shape {U.shape}")
+    budget.check_memory(f"fixation on {n_samples:,} samples of dimension {U.shape[0]:,}",
+                        8.0 * 4 * n_samples * U.shape[0], hint="use fewer n_samples")
+    U = torch.as_tensor(U, dtype=dtype)
+    try:  # one probe sample: a denoiser of another dimension is the caller's error, named here
+        denoiser(torch.zeros(1, U.shape[0], dtype=dtype), float(sigmaT)) @ U
+    except (RuntimeError, ValueError, TypeError, IndexError) as exc:
+        raise SpecbiasError(f"the denoiser does not map samples of dimension d = {U.shape[0]} (the rows of "
+                            f"U) to d: {' '.join(str(exc).split())[:80]}") from None
     d = U.shape[0]
     sched = edm_schedule(steps, sigma0, sigmaT)
     gen = torch.Generator().manual_seed(int(seed))
@@ -63,13 +98,16 @@ def fixation(denoiser, U, *, r: float = CH.FIX_FRACTION, steps: int = 256, n_sam
         x0 = denoiser(x, float(s)) @ U
         rms.append(x0.pow(2).mean(0).sqrt())
     ratio = (torch.stack(rms) / rms[-1]).numpy()
-    return Fixation(_first_crossing(np.log(sched**2), ratio, r), sched, ratio, r)
+    s2, bracket = _first_crossing(np.log(sched**2), ratio, r)
+    return Fixation(s2, sched, ratio, r, bracket, bracket[1] == np.inf)
 
 
-def _first_crossing(log_s2: np.ndarray, ratio: np.ndarray, r: float) -> np.ndarray:
+def _first_crossing(log_s2: np.ndarray, ratio: np.ndarray, r: float) -> tuple[np.ndarray, np.ndarray]:
     """Per column, σ² at the first level (from the top) where ratio ≥ r, interpolated linearly in ln σ²
-    between the bracketing levels (NaN if never reached)."""
+    between the bracketing levels (NaN if never reached; the top level σ_T² if reached there), and the
+    bracket [2, k] (lo, hi) of level σ² around it ((σ_T², inf) at the top, NaN if never)."""
     out = np.full(ratio.shape[1], np.nan)
+    bracket = np.full((2, ratio.shape[1]), np.nan)
     for k in range(ratio.shape[1]):
         hit = np.nonzero(ratio[:, k] >= r)[0]
         if hit.size == 0:
@@ -77,11 +115,13 @@ def _first_crossing(log_s2: np.ndarray, ratio: np.ndarray, r: float) -> np.ndarr
         j = hit[0]
         if j == 0:
             out[k] = np.exp(log_s2[0])
+            bracket[:, k] = out[k], np.inf
             continue
         a, b = ratio[j - 1, k], ratio[j, k]
         w = (r - a) / (b - a)
         out[k] = np.exp(log_s2[j - 1] + w * (log_s2[j] - log_s2[j - 1]))
-    return out
+        bracket[:, k] = np.exp(log_s2[j]), np.exp(log_s2[j - 1])
+    return out, bracket
 
 
 @dataclass

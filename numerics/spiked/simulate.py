@@ -103,7 +103,7 @@ def monte_carlo(d: int, n: int, lam, s2, *, M: int = 1, draws: int = 16, seed: i
     """Overlaps, top eigenvalues and MSEs of the noisy-PCA denoiser over `draws` training sets at every s²."""
     gamma = SP.aspect_ratio(d, n, M)
     if M == np.inf:
-        raise SpecbiasError("M = inf has no noisy PCA: the basis is the clean sample covariance's (THEORY §5.1)")
+        raise SpecbiasError("M = inf has no noisy PCA: the basis is the clean sample covariance's (theory.md §5.1)")
     lam_np = np.sort(SP.check_spikes(np.atleast_1d(lam), d))[::-1]
     s2_np = np.atleast_1d(SP.check_noise(s2))
     draws = SP._count("draws", draws)

@@ -34,7 +34,7 @@ NO_CLOSED_FORM = ("depth L ≥ 3 has no elementary closed form: ψ is the univer
 class DeepLinear(Architecture):
     name = "deep_linear"
     title = "balanced deep linear denoiser W_L⋯W_1 x"
-    source = "THEORY §2.4 (L = 2: Prop. 5.1 at rate 4ηλ)"
+    source = "theory.md §2.4 (L = 2: Prop. 5.1 at rate 4ηλ)"
     model = "numerics.models:DeepLinear"
     params = {"L": 3}
     q_range = (0.0, 1.0)

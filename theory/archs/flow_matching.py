@@ -43,7 +43,7 @@ def erf_ratio(x):
 class FlowMatching(Architecture):
     name = "flow_matching"
     title = "linear flow matching v(x, t) = W_t x"
-    source = "THEORY §2.7; paper App. H"
+    source = "theory.md §2.7; Wang & Pehlevan, arXiv 2503.03206, App. H"
     model = "numerics.models:FlowMatching"
     sampling = FLOW
     q_range = (0.0, 1.0)
@@ -90,7 +90,7 @@ class FlowMatching(Architecture):
                        + S.Q / 2 * sp.sqrt(sp.pi / (A * (lam + 1))) * sp.exp(-A * lam / (lam + 1))
                        * (sp.erf(x) + sp.erf(lam * x)))
         return [D.check_zero("theory-formula", self.sampling.log_variance_expr(self.log_H()) - printed,
-                             "2[F(1) − F(0)] − (THEORY §2.7 closed form)")]
+                             "2[F(1) − F(0)] − (theory.md §2.7 closed form)")]
 
     # ---- float64 evaluation ----------------------------------------------------------------
     def _weight(self, lam, sigma, tau, Q, eta, **p):

@@ -94,7 +94,7 @@ def symbolic_trajectory(m):
 class LinearMean(Architecture):
     name = "linear_mean"
     title = "one-layer linear denoiser W_σ x + b_σ, data mean m along the mode"
-    source = "THEORY §2.2 (derived)"
+    source = "theory.md §2.2 (derived)"
     gain_is_state = False  # the state is (w, b)
     model = "numerics.models:Linear"
     params = {"m": 1.0}

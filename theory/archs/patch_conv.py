@@ -92,6 +92,22 @@ def decompose_mp(spectrum, K: int):
     return [nu[j] for j in range(K)], mix
 
 
+def mix_terms(term, mix) -> np.ndarray:
+    """Σ_j c_jk f_j, accumulated one eigenmode j at a time in a fixed order: `term(j)` gives f_j with
+    the mode axis j of length 1 (…, 1, k), `mix` holds c (…, J, k). Memory stays a few arrays of the
+    output's size (modes × times), never the (…, J, k) stack that an einsum over j would broadcast
+    (44 GiB for conv2d's default emergence search); the sum is elementwise, so the value at one
+    (mode, time) does not depend on how the rest of the output is laid out or chunked."""
+    out = None
+    for j in range(mix.shape[-2]):
+        t = mix[..., j:j + 1, :] * term(j)
+        if out is None:
+            out = t
+        else:
+            out = np.add(out, t, out=out) if out.shape == np.broadcast_shapes(out.shape, t.shape) else out + t
+    return out[..., 0, :]
+
+
 def _with_mode_axis(x, ndim: int) -> np.ndarray:
     """Left-pad x to `ndim` axes and insert the patch-eigenmode axis j before the Fourier axis k."""
     x = np.asarray(x, dtype=np.float64)
@@ -113,6 +129,7 @@ class PatchConv(Architecture):
     source = ("Prop. 5.4; input lam: the Fourier spectrum Σ̃_kk of the signal (the derivation's λ is a "
               "Σ_patch eigenvalue ν_j)")
     coupled = True  # the last axis of lam is one whole spectrum
+    times_per_mode = True  # the eigen-mix is elementwise in τ: tau[..., k] is mode k's own time
     basis = "fourier"  # lam are Fourier-mode variances Σ̃_kk
     model = "numerics.models:PatchConv"
     params = {"K": 5}
@@ -176,9 +193,9 @@ class PatchConv(Architecture):
         n, nu, mix = self._spectral_cached(lam, K)
         ndim = max([lam.ndim] + [np.ndim(x) for x in args] + [np.ndim(Q)])
         lead = (1,) * (ndim - lam.ndim)
-        vals = per_mode(nu.reshape(lead + nu.shape + (1,)), *(_with_mode_axis(x, ndim) for x in args),
-                        _with_mode_axis(self._one_gain(Q), ndim), n * eta)
-        return np.einsum("...jk,...jk->...k", *np.broadcast_arrays(mix.reshape(lead + mix.shape), vals))
+        nu, mix = nu.reshape(lead + nu.shape + (1,)), mix.reshape(lead + mix.shape)
+        args = [_with_mode_axis(x, ndim) for x in args] + [_with_mode_axis(self._one_gain(Q), ndim)]
+        return mix_terms(lambda j: per_mode(nu[..., j:j + 1, :], *args, n * eta), mix)
 
     def _spectral_cached(self, lam, K):
         """`spectral`, remembered for the last few spectra: emergence-time root finders and quadratures

@@ -28,7 +28,7 @@ def _flow(theta, loss) -> dict:
 class TwoLayer(LogisticArchitecture):
     name = "two_layer"
     title = "untied two-layer denoiser W₂W₁ x, balanced"
-    source = "THEORY §2.4 (Prop. 5.1 at rate 4ηλ)"
+    source = "theory.md §2.4 (Prop. 5.1 at rate 4ηλ)"
     model = "numerics.models:TwoLayer"
     rate = 4
     law = Law("inverse-variance", "4ηλ (independent of σ; half the tied rate)",

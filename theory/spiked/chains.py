@@ -42,13 +42,7 @@ FIX_FRACTION = 2**-0.5
 
 
 def _steps(T) -> int:
-    try:
-        ok = float(T) == int(T) and int(T) >= 1
-    except (TypeError, ValueError, OverflowError):
-        ok = False
-    if not ok:
-        raise SpecbiasError(f"number of chain steps T must be an integer >= 1 (got {T!r})")
-    return int(T)
+    return V.count("number of chain steps T", T, lo=1)
 
 
 def _S2(S2) -> float:
@@ -88,13 +82,17 @@ def log_r2_product(lam, S2, T) -> np.ndarray:
 def log_r2_asymptotic(lam, S2, T, order: int = 1) -> np.ndarray:
     """−Tφ(x) − ½ log(1 + x) (order 1, error O(1/T)); order 2 adds x²/(12T(1 + x)) (error O(1/T³))."""
     lam, S2, T = V.variances(lam), _S2(S2), _steps(T)
+    order = V.count("order", order, lo=1, hi=2)
     x = S2 / lam
     out = -T * phi(x) - 0.5 * np.log1p(x)
     return out + x**2 / (12 * T * (1 + x)) if order >= 2 else out
 
 
 def log_r2_reference(lam: float, S2: float, T: int, dps: int = 40) -> float:
-    """mpmath reference: log G = T log(T/x) + lnΓ(T/x + 1) − lnΓ(T/x + T + 1) at `dps` digits."""
+    """mpmath reference: log G = T log(T/x) + lnΓ(T/x + 1) − lnΓ(T/x + T + 1) at `dps` digits
+    (scalars: λ > 0, S² > 0, T ≥ 1)."""
+    lam = V.positive("variance (lam)", lam)
+    S2, T, dps = _S2(S2), _steps(T), V.dps(dps)
     with mp.workdps(dps):
         x = mp.mpf(S2) / mp.mpf(lam)
         y = mp.mpf(T) / x
@@ -117,7 +115,7 @@ def noisy_chain_variance(lam, S2, T, v_T=None) -> np.ndarray:
     """Per-mode variance of the noisy R2 chain (σ² = S²/T injected after every step, x_T ~ N(0, v_T),
     default v_T = S²): G_T² v_T + σ² Σ_{τ=1}^T Π_{t<τ} g_t², the partial products in logs."""
     lam, S2, T = V.variances(lam), _S2(S2), _steps(T)
-    v_T = S2 if v_T is None else float(V.as_array("start variance (v_T)", v_T, nonneg=True).reshape(()))
+    v_T = S2 if v_T is None else V.nonneg("start variance (v_T)", v_T)
     t = np.arange(1, T + 1, dtype=float)
     log_g = -np.log1p(np.multiply.outer(S2 / lam, t / T))  # [..., T]
     partial = np.concatenate([np.zeros(log_g.shape[:-1] + (1,)), np.cumsum(log_g, -1)[..., :-1]], -1)
@@ -134,9 +132,8 @@ def fixation_noise(mu, r: float = FIX_FRACTION, s2_min: float = 0.002**2) -> np.
     """s_k²(r) = (μ_k + s_min²)/r² − μ_k: the noise variance at which x̂_{0,k} reaches the fraction r of its
     final value (theory.md §5.3)."""
     mu = V.as_array("eigenvalues (mu)", mu, nonneg=True)
-    if not 0 < r < 1:
-        raise SpecbiasError(f"fixation fraction r must lie in (0, 1) (got {r!r})")
-    s2_min = float(V.as_array("final noise variance (s2_min)", s2_min, nonneg=True).reshape(()))
+    r = V.scalar("fixation fraction r", r, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+    s2_min = V.nonneg("final noise variance (s2_min)", s2_min)
     return (mu + s2_min) / r**2 - mu
 
 

@@ -49,16 +49,14 @@ WINDOW = 0.5  # half-width of the threshold window in units of √γ (theory.md 
 
 # ---- validation ------------------------------------------------------------------------------------
 def _count(name: str, value, allow_inf: bool = False):
-    if allow_inf and value == np.inf:
+    """An integer ≥ 1 (≤ 10¹⁵, so d/(nM) and the digamma sums stay exact), or inf where allowed."""
+    if allow_inf and isinstance(value, (int, float, np.floating)) and value == np.inf:
         return np.inf
     try:
-        ok = float(value) == int(value) and int(value) >= 1
-    except (TypeError, ValueError, OverflowError):
-        ok = False
-    if not ok:
+        return V.count(name, value, lo=1, hi=10**15)
+    except SpecbiasError:
         extra = " or inf" if allow_inf else ""
-        raise SpecbiasError(f"{name} must be an integer >= 1{extra} (got {value!r})")
-    return int(value)
+        raise SpecbiasError(f"{name} must be an integer in [1, 10^15]{extra} (got {V._short(value)})") from None
 
 
 def aspect_ratio(d, n, M=1) -> float:
@@ -99,6 +97,13 @@ def check_noise(s2) -> np.ndarray:
     return _within("noise variance (s2)", V.as_array("noise variance (s2)", s2, nonneg=True))
 
 
+def _one(name: str, arr: np.ndarray) -> np.ndarray:
+    """One number (the scalar references take no arrays)."""
+    if arr.size != 1:
+        raise SpecbiasError(f"{name} must be a single number, got {arr.size} values")
+    return arr.reshape(())
+
+
 def _args(lam, s2, gamma):
     lam, s2, gamma = check_spikes(lam), check_noise(s2), check_gamma(gamma)
     return V.broadcast(lam=lam, s2=s2, gamma=gamma)
@@ -121,8 +126,7 @@ def critical_noise(lam, gamma) -> np.ndarray:
 def threshold_window(lam, gamma, width: float = WINDOW) -> tuple[np.ndarray, np.ndarray]:
     """(lo, hi) in s² of the window |ℓ − √γ| < width·√γ around s_c², where finite-size effects are
     large and no finite-d tolerance is claimed."""
-    if not 0 < width < 1:
-        raise SpecbiasError(f"window width must lie in (0, 1) (got {width!r})")
+    width = V.scalar("window width", width, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
     sc2 = critical_noise(lam, gamma)
     return sc2 / (1 + width), sc2 / (1 - width)
 
@@ -130,7 +134,7 @@ def threshold_window(lam, gamma, width: float = WINDOW) -> tuple[np.ndarray, np.
 def outside_window(lam, s2, gamma, width: float = WINDOW) -> np.ndarray:
     """True where (λ, s², γ) lies outside the threshold window."""
     lo, hi = threshold_window(lam, gamma, width)
-    s2 = check_noise(s2)
+    s2, lo, hi = V.broadcast(s2=check_noise(s2), lam_and_gamma=lo, hi=hi)
     return (s2 <= lo) | (s2 >= hi)
 
 
@@ -174,10 +178,13 @@ def plugin_gain(lam, s2, gamma) -> np.ndarray:
 
 
 def mse(h, lam, s2, alpha2) -> np.ndarray:
-    """MSE(h) = λ − 2hλα² + h²(λα² + s²) of D(y) = h û ûᵀ y on a fresh pair, given α² = ⟨û, u⟩²."""
-    h, lam, s2, alpha2 = V.broadcast(h=np.asarray(h, float), lam=check_spikes(lam), s2=check_noise(s2),
-                                     alpha2=np.asarray(alpha2, float))
-    return lam - 2 * h * lam * alpha2 + h**2 * (lam * alpha2 + s2)
+    """MSE(h) = λ − 2hλα² + h²(λα² + s²) of D(y) = h û ûᵀ y on a fresh pair, given α² = ⟨û, u⟩² ∈ [0, 1].
+
+    MSE = λ(1 − hα²)² + h²λα²(1 − α²) + h²s² ≥ 0 for α² ∈ [0, 1]; a squared overlap outside [0, 1] is
+    refused (α² = 2 gave MSE < 0), and a rounding residue below 0 is returned as 0."""
+    h, lam, s2, alpha2 = V.broadcast(h=V.as_array("gain (h)", h), lam=check_spikes(lam), s2=check_noise(s2),
+                                     alpha2=V.within("squared overlap (alpha2)", alpha2, 0.0, 1.0))
+    return np.maximum(lam - 2 * h * lam * alpha2 + h**2 * (lam * alpha2 + s2), 0.0)
 
 
 def optimal_mse(lam, s2, gamma) -> np.ndarray:
@@ -247,8 +254,14 @@ def _mp_transform(z: float, gamma: float, power: int = 1) -> float:
 
 def reference(lam: float, s2: float, gamma: float) -> tuple[float, float]:
     """(μ̂, α²) from the companion Stieltjes transform m̲(z) = −(1 − γ)/z + γ m(z): the outlier solves
-    m̲(z) = −1/(1 + ℓ) above the edge, and α² = −m̲/(z m̲'); below the threshold (no root) (edge, 0)."""
-    gamma, ell = float(gamma), float(lam) / float(s2)
+    m̲(z) = −1/(1 + ℓ) above the edge, and α² = −m̲/(z m̲'); below the threshold (no root) (edge, 0).
+    Scalars: λ ≥ 0, s² > 0 (ℓ = λ/s² must be finite), γ > 0."""
+    lam = float(_one("spike strength (lam)", check_spikes(lam)))
+    s2 = float(_one("noise variance (s2)", check_noise(s2)))
+    gamma = float(_one("aspect ratio (gamma = d/n)", check_gamma(gamma)))
+    if s2 == 0:
+        raise SpecbiasError("noise variance (s2) must be > 0 for the quadrature reference (ℓ = λ/s² is infinite)")
+    ell = lam / s2
     edge = (1 + np.sqrt(gamma)) ** 2
 
     def mbar(z):

@@ -35,7 +35,7 @@ ZERO_FLOOR = 1e-300
 def expected_endpoint_kl(d, n, centred: bool = True) -> dict:
     """E KL between the training-set Gaussian and the data Gaussian, both directions (see module doc)."""
     d, n = _count("d (dimension)", d), _count("n (samples)", n)
-    c = 0 if centred else 1
+    c = 0 if V.flag("centred", centred) else 1
     if n <= d - c:
         raise SpecbiasError(f"the training-set Gaussian is singular for n <= {d - c} (got n = {n}, d = {d}; "
                             f"{'centred' if centred else 'raw second moment'}): the KL is infinite")
@@ -52,7 +52,7 @@ def training_moments(X, centred: bool = True) -> tuple[np.ndarray, np.ndarray]:
     X = V.as_array("training set (X)", X)
     if X.ndim != 2:
         raise SpecbiasError(f"training set must be [n, d], got shape {X.shape}")
-    mu = X.mean(0) if centred else np.zeros(X.shape[1])
+    mu = X.mean(0) if V.flag("centred", centred) else np.zeros(X.shape[1])
     Xc = X - mu
     return mu, Xc.T @ Xc / X.shape[0]
 
@@ -67,15 +67,35 @@ def generated_covariance(S_hat, tau, Q=0.1, eta=1.0, sigma0=0.002, sigmaT=80.0) 
 
 
 def _eigh(S):
-    S = V.as_array("covariance", S)
-    if S.ndim != 2 or S.shape[0] != S.shape[1] or not np.allclose(S, S.T, rtol=1e-10, atol=1e-12):
-        raise SpecbiasError(f"covariance must be a symmetric square matrix, got shape {S.shape}")
+    S = _eigh_input(S)
     mu, U = np.linalg.eigh(0.5 * (S + S.T))
     return np.maximum(mu, 0.0), U
 
 
+def _gaussian_pair(mean_p, cov_p, mean_q, cov_q) -> tuple:
+    """Both laws' means and covariances checked: square symmetric covariances and means of one d."""
+    cov_p, cov_q = _eigh_input(cov_p, "covariance (cov_p)"), _eigh_input(cov_q, "covariance (cov_q)")
+    mean_p, mean_q = V.as_array("mean (mean_p)", mean_p), V.as_array("mean (mean_q)", mean_q)
+    d = cov_q.shape[0]
+    if cov_p.shape[0] != d or mean_p.shape != (d,) or mean_q.shape != (d,):
+        raise SpecbiasError(f"the two Gaussians differ in dimension: mean_p{mean_p.shape}, cov_p{cov_p.shape}, "
+                            f"mean_q{mean_q.shape}, cov_q{cov_q.shape}")
+    return mean_p, cov_p, mean_q, cov_q
+
+
+def _eigh_input(S, name: str = "covariance") -> np.ndarray:
+    """A symmetric square matrix (finite, real), or one SpecbiasError naming it."""
+    S = V.as_array(name, S)
+    if S.ndim != 2 or S.shape[0] != S.shape[1] or not np.allclose(S, S.T, rtol=1e-10, atol=1e-12):
+        raise SpecbiasError(f"{name} must be a symmetric square matrix, got shape {S.shape}")
+    return S
+
+
 def gaussian_kl(mean_p, cov_p, mean_q, cov_q) -> float:
-    """KL(N(m_p, C_p) ‖ N(m_q, C_q)) for full covariances (inf if C_q is singular where C_p is not)."""
+    """KL(N(m_p, C_p) ‖ N(m_q, C_q)) for full covariances (inf if C_q is singular where C_p is not).
+
+    Means (d,) and symmetric covariances (d, d) of one dimension d, or one SpecbiasError."""
+    mean_p, cov_p, mean_q, cov_q = _gaussian_pair(mean_p, cov_p, mean_q, cov_q)
     lq, Uq = np.linalg.eigh(cov_q)
     lp = np.linalg.eigvalsh(cov_p)
     if lq.min() <= 1e-14 * max(lq.max(), 1e-300):
@@ -92,7 +112,7 @@ def finite_sample_kl(X, Sigma, tau, mean=None, centred: bool = True, **kw) -> di
     """KL of the generated law N(μ̂, C̃(τ)) at each τ to the data law N(mean, Σ) (both directions) and
     to the training-set Gaussian N(μ̂, Ŝ) (inf where Ŝ is singular, n ≤ d); kw: Q, eta, sigma0, sigmaT."""
     mu_hat, S_hat = training_moments(X, centred)
-    Sigma = V.as_array("data covariance (Sigma)", Sigma)
+    Sigma = _eigh_input(Sigma, "data covariance (Sigma)")
     mean = np.zeros(Sigma.shape[0]) if mean is None else V.as_array("data mean", mean)
     if Sigma.shape != S_hat.shape:
         raise SpecbiasError(f"data covariance {Sigma.shape} does not match the training set's {S_hat.shape}")

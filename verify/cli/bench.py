@@ -29,6 +29,8 @@ def _timed(fn, repeat: int = 3):
     return best, out
 
 
+#: ln λ̃ evaluations per mode in theory.emergence_time at its defaults: the 400-point scan and 56 bisections
+EMERGENCE_EVALS = 400 + 56
 COUPLED_MODES = 32  # a coupled architecture gets one mirrored spectrum of 2·32 − 1 = 63 modes
 
 
@@ -47,12 +49,17 @@ def bench_theory(n_modes: int = 1000, n_times: int = 1000, n_quad: int = 40) -> 
         t_grid, _ = _timed(lambda: arch.generated_variance(*grid, Q=Q))
         t_em, _ = _timed(lambda: theory.emergence_time(arch, em_lam, Q=Q))
         row = {"arch": name, "generated_variance_s": t_grid, "modes": modes, "times": n_times,
-               "emergence_s": t_em}
+               "emergence_s": t_em,
+               # seconds per 10⁶ (mode, time) evaluations: the grid, and the emergence search's scan
+               # plus bisections (EMERGENCE_EVALS per mode); for a coupled architecture the eigen-mix
+               "grid_s_per_mega": t_grid / (modes * n_times) * 1e6,
+               "emergence_s_per_mega": t_em / (modes * EMERGENCE_EVALS) * 1e6}
         if arch.log_H() is not None and arch.sampling is DENOISER and not arch.coupled:
-            sub = [(lam[i], tau[j]) for i, j in zip(np.linspace(0, n_modes - 1, n_quad, dtype=int),
-                                                    np.linspace(0, n_times - 1, n_quad, dtype=int))]
+            nq = min(n_quad, n_modes, n_times)  # a reduced bench (tests) times fewer quadratures
+            sub = [(lam[i], tau[j]) for i, j in zip(np.linspace(0, n_modes - 1, nq, dtype=int),
+                                                    np.linspace(0, n_times - 1, nq, dtype=int))]
             t_q, _ = _timed(lambda: [quad_log_variance(arch, np.array([l]), 0, t, Q) for l, t in sub], 1)
-            per_quad = t_q / n_quad
+            per_quad = t_q / nq
             row["quad_s_per_value"] = per_quad
             row["closed_form_speedup"] = per_quad / (t_grid / (n_modes * n_times))
         rows.append(row)
@@ -61,10 +68,11 @@ def bench_theory(n_modes: int = 1000, n_times: int = 1000, n_quad: int = 40) -> 
 
 GRID_COPIES = 8  # float64 arrays of modes × times alive at once in a closed form (a lower bound)
 DEFAULTS = {"modes": 1000, "times": 1000, "device": "auto", "steps": None, "checkpoints": None, "samples": None,
-            "d": None, "threads": None, "out": None, "peak_size": None, "until_emerged": False}
+            "d": None, "threads": None, "out": None, "peak_size": None, "until_emerged": False,
+            "autocast": None}
 OWN = {"theory": ("modes", "times"), "numerics": ("device",),
        "nonlinear": ("device", "steps", "checkpoints", "samples", "d", "threads", "out", "peak_size",
-                     "until_emerged")}
+                     "until_emerged", "autocast")}
 #: the fewest modes every architecture takes: a coupled one's mirrored spectrum of 2·3 − 1 = 5 modes
 #: holds patch_conv's default kernel (K = 5); --modes 1 failed inside patch_conv, not naming --modes
 MIN_MODES = 3
@@ -94,10 +102,12 @@ def cmd_bench(args) -> int:
             print(dumps(rows))
             return 0
         print(f"theory benchmark: {args.modes} modes x {args.times} times, float64, one process")
-        print("targets: closed-form grid < 0.1 s; closed form >= 1000x faster than quad; emergence < 1 s")
+        print("targets: closed-form grid < 0.1 s; closed form >= 1000x faster than quad; emergence < 1 s "
+              f"(a coupled architecture: one spectrum mirrored from at most {COUPLED_MODES} variances)")
         for r in rows:
-            line = (f"{r['arch']:>14}: generated variance {r['generated_variance_s']:8.3f} s, "
-                    f"emergence ({r['modes']} modes) {r['emergence_s']:7.3f} s")
+            line = (f"{r['arch']:>14}: generated variance {r['generated_variance_s']:8.3f} s "
+                    f"({r['grid_s_per_mega']:.3f} s per 1e6 mode-times), emergence ({r['modes']} modes) "
+                    f"{r['emergence_s']:7.3f} s ({r['emergence_s_per_mega']:.3f} s per 1e6 mode-times)")
             if "closed_form_speedup" in r:
                 line += (f", scipy quad {r['quad_s_per_value'] * 1e3:.2f} ms/value "
                          f"-> closed form {r['closed_form_speedup']:,.0f}x faster")
@@ -127,7 +137,10 @@ def nonlinear_result(run, criterion: str = "geometric") -> dict:
         d = f.as_dict()
         d.update(ci_width=d["ci"][1] - d["ci"][0], ci_fit_width=d["ci_fit"][1] - d["ci_fit"][0])
         fits[name] = d
-    return {"criterion": criterion, "table": table, "fits": fits}
+    from verify.nets.conventions import ladder_run
+
+    ladder = ladder_run(run, criterion)
+    return {"criterion": criterion, "table": table, "fits": fits, "ladder": ladder.to_dict("records")}
 
 
 def cmd_bench_nonlinear(opts: dict, as_json: bool) -> int:
@@ -137,7 +150,7 @@ def cmd_bench_nonlinear(opts: dict, as_json: bool) -> int:
     kw = {k: opts[k] for k in ("steps", "checkpoints", "samples", "d") if opts[k] is not None}
     stop = (lambda r: NL.all_emerged(r, ("geometric",))) if opts["until_emerged"] else None
     row, run = bench(device=opts["device"], threads=opts["threads"], peak_n=opts["peak_size"] or PEAK_N,
-                     stop=stop, **kw)
+                     stop=stop, autocast=opts["autocast"], **kw)
     t0 = time.perf_counter()
     row["result"] = nonlinear_result(run)
     row["measure_s"] = time.perf_counter() - t0
@@ -151,7 +164,7 @@ def cmd_bench_nonlinear(opts: dict, as_json: bool) -> int:
     print(f"nonlinear benchmark: MLP width {w['width']} x {w['depth']} blocks, EDM, d = {w['d']}, {w['steps']} steps, "
           f"{row['checkpoints']} checkpoints x {w['samples']} samples x {w['heun_steps']} Heun steps, "
           f"{row['device']}, {row['threads']} thread(s), load {row['load_before'][0]:.2f} -> "
-          f"{row['load_after'][0]:.2f}")
+          f"{row['load_after'][0]:.2f}" + (f", {row['autocast']} autocast in training" if row["autocast"] else ""))
     if row["stopped"]:
         print(f"  stopped after {row['steps_trained']} of {w['steps']} steps: {row['stopped']} (τ* table and "
               "exponents as the full run's; the converged variances are not measured)")
@@ -165,6 +178,10 @@ def cmd_bench_nonlinear(opts: dict, as_json: bool) -> int:
         print(f"  {name:>10} modes ({row['result']['criterion']}): alpha = {f['alpha']:.3f}, "
               f"95% CI [{f['ci'][0]:.3f}, {f['ci'][1]:.3f}] (width {f['ci_width']:.3f}; regression only "
               f"{f['ci_fit_width']:.3f}), N = {f['n']}, R2 = {f['r2']:.2f}")
+    print("  convention ladder (verify.nets.conventions; alpha [95% CI], N, shift from the authors'):")
+    for r in row["result"]["ladder"]:
+        print(f"    {r['conventions']:<36} {r['direction']:>10}: {r['alpha']:.3f} [{r['ci_lo']:.3f}, "
+              f"{r['ci_hi']:.3f}], N = {r['n']}, {r['shift']:+.3f}")
     return 0
 
 
@@ -186,5 +203,8 @@ def add_parsers(sub) -> None:
                    help="nonlinear only: stop training at the first checkpoint where every mode has emerged "
                         "(geometric criterion, point estimate and every bootstrap replicate); the τ* table and "
                         "exponents are then those of the full run")
+    p.add_argument("--autocast", choices=("bf16", "fp16"), default=None,
+                   help="nonlinear only: mixed-precision training (bf16 on the CPU; fp16 needs a GPU); the "
+                        "measurement stays float32")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_bench)

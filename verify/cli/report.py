@@ -18,10 +18,24 @@ def _nonlinear(name, **kw):
     return build(name, **kw)
 
 
+def _nonlinear_paper(name, **kw):
+    from verify.nets.report import build_paper
+
+    return build_paper(name, **kw)
+
+
+def _nonlinear_knobs(name, **kw):
+    from verify.nets.report import build_knobs
+
+    return build_knobs(name, **kw)
+
+
 #: presets that write a report of their own: name → builder, called (name, seed=, out=, progress=)
 REPORTS = {
     "spiked": _spiked,  # Weitzner et al.: finite sets, spiked covariance, chains
     "nonlinear": _nonlinear,  # Wang & Pehlevan: MLP and conv U-Net trained like the paper
+    "nonlinear-paper": _nonlinear_paper,  # the MLP on the paper's protocol over 3 seeds (heavy)
+    "nonlinear-knobs": _nonlinear_knobs,  # which protocol knob makes the reduced MLP settle low (heavy)
 }
 
 

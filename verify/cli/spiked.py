@@ -38,7 +38,7 @@ def _gamma(args) -> float:
     SP.check_spikes(args.lam, args.d)
     g = SP.aspect_ratio(args.d, args.n, args.M)
     if g == 0:
-        raise SpecbiasError("M = inf (fresh noise): the noisy-PCA basis is the clean one, α² = 1 (THEORY §5.1)")
+        raise SpecbiasError("M = inf (fresh noise): the noisy-PCA basis is the clean one, α² = 1 (theory.md §5.1)")
     return g
 
 
@@ -171,7 +171,7 @@ def cmd_derive(args) -> int:
     if args.json:
         print(dumps({"checks": [{"name": c.name, "status": c.status, "detail": c.detail} for c in checks]}))
     else:
-        print("== spiked model (THEORY §5.2) and reverse chains / fixation (§5.3–5.4): symbolic checks")
+        print("== spiked model (theory.md §5.2) and reverse chains / fixation (theory.md §5.3–5.4): symbolic checks")
         for c in checks:
             print(f"  [{MARK[c.status]:>16}] {c.name}: {c.detail}")
     return 0 if all(c.ok for c in checks) else 1
@@ -189,7 +189,8 @@ def _common(p, lam=True, size=True):
 
 
 def add_parsers(sub) -> None:
-    top = sub.add_parser("spiked", help="finite training sets, spiked covariance, reverse chains (seed 003)")
+    top = sub.add_parser("spiked", help="finite training sets, spiked covariance, reverse chains "
+                                        "(Weitzner et al., arXiv 2410.14730)")
     s = top.add_subparsers(dest="spiked_command", required=True)
     p = s.add_parser("threshold", help="critical noise s_c² = λ√(n/d) and the threshold window")
     _common(p)

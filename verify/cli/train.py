@@ -22,7 +22,7 @@ from verify.cli.train_nets import (
     check_kind_options,
     cmd_train_network,
 )
-from verify.setups import data_kind
+from verify import setups
 
 DATA = datasets.SPECTRA + ("stationary", "stationary2d", "modulated") + datasets.REAL
 #: the fixed dimension of each real data set (patches: d = P², any square)
@@ -32,17 +32,13 @@ DEFAULTS = {"d": 32, "checkpoints": 33, "sigma0": 0.002, "sigmaT": 80.0, "step_f
             "optimizer": "gd", "dtype": "float64"}  # networks (--model): verify.cli.train_nets
 
 
-#: the default --spectrum per kind of data (verify.setups.data_kind)
-DEFAULT_SPECTRUM = {"eigen": "lognormal", "fourier": "stationary", "fourier2d": "stationary2d"}
-
-
 def _image(arch) -> bool:
     return getattr(arch, "dims", 1) == 2
 
 
 def _spectrum(arch, args) -> str:
     """--spectrum, or the default: lognormal; stationary signals (images for 2-D models) for convolutions."""
-    return args.spectrum or DEFAULT_SPECTRUM.get(data_kind(arch), "lognormal")
+    return args.spectrum or setups.default_spectrum(arch)
 
 
 def check_options_apply(arch, args) -> None:
@@ -75,10 +71,10 @@ def _value(args, name):
 
 
 def build_data(arch, args):
-    """The data set named by --spectrum (default: lognormal, or stationary for Fourier-basis models)."""
+    """The data set named by --spectrum, or the architecture's default (verify.setups.default_data)."""
     kind = _spectrum(arch, args)
     d = args.d if args.d is not None else 64 if _image(arch) else DEFAULTS["d"]  # 2-D: 8 × 8 images
-    return datasets.load(kind, FIXED_D.get(kind, d), beta=args.beta, seed=args.seed)
+    return setups.default_data(arch, FIXED_D.get(kind, d), seed=args.seed, beta=args.beta, spectrum=args.spectrum)
 
 
 def _grid(arch, args) -> dict:

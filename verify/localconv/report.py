@@ -12,6 +12,7 @@ import theory
 from verify.departure import SIMULTANEOUS
 from verify.localconv import analysis as L
 from verify.localconv import figures as F
+from verify.localconv import mechanism_report
 from verify.report import document as doc
 
 KERNELS = (1, 3, 5, 7)
@@ -157,6 +158,7 @@ def section(out):
     S_conv = by[(("conv2d", 3), "digits", "pcs")].simultaneity
     local = by[(("local2d", 3), "digits", "pcs")]
     S_local, hi_local = local.simultaneity, local.fits_high["geometric"]
+    mech_blocks, mech_table = mechanism_report.blocks_and_table()
     blocks = [doc.h2("Local convolution"),
               doc.p("The paper reports near-simultaneous emergence of many modes in convolutional denoisers "
                     "(exponent near 0), without a derivation. Here the linear models are solved exactly and "
@@ -165,26 +167,23 @@ def section(out):
                     "crossings of the geometric threshold (Q = 0.1, increasing modes, gray zone excluded); "
                     f"S = std ln τ* / std ln λ over the emerging modes, S < {SIMULTANEOUS} flags "
                     "near-simultaneous emergence; converged-target mismatch is a separate reason."),
-              doc.p(f"Finding (digits, data PCs): conv2d P = 3 gives S = {S_conv:.2f}, the locally connected "
-                    f"control S = {S_local:.2f}. Mechanism: weight sharing, not locality — a shift-invariant "
-                    "model's generated covariance is diagonal in Fourier space, so along a PC u it is "
-                    "Σ_f |û(f)|² λ̃_f(τ) with σ- and τ-independent weights; it starts at v₀ and tends to "
-                    "uᵀΣ̄u (the shift-averaged covariance), not to λ_u. On non-stationary images shift-averaging "
-                    f"squeezes the targets (std ln uᵀΣ̄u / std ln λ_u = {comp:.2f} on digits), every PC rides "
-                    "the same mixture of high-variance Fourier modes, and a smaller λ_u only lowers its "
-                    "threshold on a trajectory that does not depend on it: all PCs cross together. The full-"
-                    "width circulant (global) shows it too, the locally connected model does not, stationary "
-                    "data do not. Backed by " + ", ".join(MECHANISM_TESTS) + ". Caveat, measured: over the "
-                    f"high-variance half of the PCs the locally connected control is shallow too (α = "
-                    f"{hi_local.alpha:.2f} [{hi_local.ci[0]:.2f}, {hi_local.ci[1]:.2f}]), so locality alone "
-                    "compresses the top modes; only weight sharing compresses them all. On random covariances "
-                    "whose PCs spread over the whole image the locally connected model is near-simultaneous "
-                    "as well (tested): weight sharing suffices on any strongly non-stationary data, locality "
-                    "suffices only when the PCs extend beyond the kernel. Along Fourier modes the roles "
-                    "swap (the dense linear model looks shallow), and along patch PCs every model looks "
-                    "shallow: the measurement basis decides what is seen."),
+              doc.p(f"Finding on digits (data PCs): conv2d P = 3 gives S = {S_conv:.2f}, the locally "
+                    f"connected control S = {S_local:.2f}. A shift-invariant model's generated covariance is "
+                    "diagonal in Fourier space, so along a PC u it is Σ_f |û(f)|² λ̃_f(τ) with σ- and "
+                    "τ-independent weights; it starts at v₀ and tends to uᵀΣ̄u (the shift-averaged "
+                    "covariance), not to λ_u. On digits shift-averaging squeezes the targets (std ln uᵀΣ̄u / "
+                    f"std ln λ_u = {comp:.2f}), every PC rides the same mixture of high-variance Fourier "
+                    "modes, and a smaller λ_u only lowers its threshold on a trajectory that does not depend "
+                    "on it: all PCs cross together, at full width as at P = 3, 5, 7. Backed by "
+                    + ", ".join(MECHANISM_TESTS) + ". Caveat, measured: over the high-variance half of the "
+                    f"PCs the locally connected control is shallow too (α = {hi_local.alpha:.2f} "
+                    f"[{hi_local.ci[0]:.2f}, {hi_local.ci[1]:.2f}]). On random covariances whose PCs spread "
+                    "over the whole image the locally connected model is near-simultaneous as well (tested). "
+                    "Along Fourier modes the roles swap (the dense linear model looks shallow), and along "
+                    "patch PCs every model looks shallow: the measurement basis decides what is seen."),
+              *mech_blocks,
               doc.table(_table(flags))]
     blocks += _figures(out, sets, meas, flags)
-    tables = {"compression_digits": comp,
+    tables = {"compression_digits": comp, "mechanism": mech_table,
               "flags": [dict(f.as_dict(), model=_model(*k), P=k[1]) for k, f in flags]}
     return blocks, tables

@@ -17,6 +17,8 @@
   set, its empirical covariance) generates through the same sampler (`sampler_bias`).
   The network's clock is steps × lr; under Adam (EDM protocol) it is not the theory's ητ, so a
   "different constant" is expected there and the time-scale factor is reported with its CI.
+- The same run under the first paper's authors' conventions: verify.nets.conventions.emergence(run,
+  conventions="authors"), with the ladder between the two.
 """
 from __future__ import annotations
 
@@ -26,7 +28,8 @@ from types import SimpleNamespace
 import numpy as np
 
 import theory
-from theory.emergence import ALL_CRITERIA, emergence_from_checkpoints, starts_inside
+from theory.emergence import ALL_CRITERIA, checkpoint_crossings, starts_inside
+from theory import validate as V
 from theory.fit import GRAY_ZONE, in_gray_zone
 from verify import departure
 from verify.tolerances import tol
@@ -46,6 +49,7 @@ class NetFit:
     n: int
     a: float
     mc_replicates: int  # bootstrap replicates with a finite α
+    censored: int = 0  # modes of this direction left out: crossed before the first checkpoint (τ* ≤ τ₁)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -59,38 +63,71 @@ def _combine(point, boot: np.ndarray) -> NetFit:
     ok = np.isfinite(boot)
     q = (1 - CONFIDENCE) / 2
     ci_mc = tuple(float(v) for v in np.quantile(boot[ok], [q, 1 - q])) if ok.sum() >= 10 else (np.nan, np.nan)
-    half = np.hypot(_half(point.ci), _half(ci_mc))
+    # no Monte-Carlo part (bootstrap 0, or < 10 finite replicates): the regression CI alone, with
+    # mc_replicates telling it so (hypot with NaN made the headline CI NaN although the fit has one)
+    half = np.hypot(_half(point.ci), _half(ci_mc)) if np.isfinite(ci_mc[0]) else _half(point.ci)
     return NetFit(point.alpha, (point.alpha - half, point.alpha + half), tuple(point.ci), ci_mc, point.r2,
                   point.n, point.a, int(ok.sum()))
 
 
 def series(run, basis: str = "eigen"):
-    """(τ [J], variances [J, k], bootstrap replicates [J, B, k], λ [k]) of a network run."""
+    """(τ [J], variances [J, k], bootstrap replicates [J, B, k], λ [k]) of a network run; a basis the
+    run was not measured in is a SpecbiasError naming the ones it was."""
+    if not isinstance(getattr(run, "arrays", None), dict) or not isinstance(getattr(run, "meta", None), dict):
+        raise theory.SpecbiasError(f"run must be a network run (numerics.run.Run: train_net's result or "
+                                   f"Run.load), got {type(run).__name__}")
+    measured = sorted(k[len("var_boot_"):] for k in run.arrays if k.startswith("var_boot_"))
+    if not isinstance(basis, str) or any(f"{w}_{basis}" not in run.arrays for w in ("var", "var_boot", "lam")):
+        raise theory.SpecbiasError(f"basis must be one the run was measured in: {', '.join(measured) or 'none'} "
+                                   f"(got {V._short(basis)})")
     return (np.asarray(run.tau, float), np.asarray(run.arrays[f"var_{basis}"], float),
             np.asarray(run.arrays[f"var_boot_{basis}"], float), np.asarray(run.arrays[f"lam_{basis}"], float))
 
 
-def _crossings(tau, var, boot, lam, crit) -> tuple[np.ndarray, np.ndarray]:
-    """τ* per mode [k] and per bootstrap replicate [B, k] from checkpoints 1.. (checkpoint 0 is v₀)."""
-    ts = emergence_from_checkpoints(tau[1:], var[1:].T, var[0], lam, crit)
-    tb = emergence_from_checkpoints(tau[1:], np.moveaxis(boot[1:], 0, -1), boot[0],
-                                    np.broadcast_to(lam, boot[0].shape), crit)
-    return ts, tb
+def _crossings(tau, var, boot, lam, crit) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """τ* per mode [k] and per bootstrap replicate [B, k] from checkpoints 1.. (checkpoint 0 is v₀),
+    and where each is censored (crossed before checkpoint 1: τ* = τ₁ is only an upper bound)."""
+    ts, cs = checkpoint_crossings(tau[1:], var[1:].T, var[0], lam, crit)
+    tb, cb = checkpoint_crossings(tau[1:], np.moveaxis(boot[1:], 0, -1), boot[0],
+                                  np.broadcast_to(lam, boot[0].shape), crit)
+    return ts, tb, cs, cb
+
+
+def _fit_measured(lam, ts, censored, v0, gray_zone) -> dict:
+    """fit_exponent on the measured crossings only: censored τ* (upper bounds) are left out."""
+    return theory.fit_exponent(lam, np.where(censored, np.nan, ts), v0, gray_zone)
+
+
+def _criteria(criteria) -> tuple:
+    """A non-empty sequence of emergence criteria (a single name is one criterion)."""
+    if isinstance(criteria, str):
+        criteria = (criteria,)
+    if not isinstance(criteria, (list, tuple)) or not criteria:
+        raise theory.SpecbiasError(f"criteria must be a non-empty list of {', '.join(ALL_CRITERIA)} "
+                                   f"(got {V._short(criteria)})")
+    return tuple(V.choice("emergence criterion", c, ALL_CRITERIA) for c in criteria)
 
 
 def emergence(run, basis: str = "eigen", criteria=ALL_CRITERIA, gray_zone=GRAY_ZONE) -> dict:
-    """Per criterion: τ* per mode, its bootstrap replicates, v₀, and NetFit per direction."""
+    """Per criterion: τ* per mode, its bootstrap replicates, v₀, NetFit per direction, and the censored
+    modes (crossed before the first checkpoint after τ = 0: τ* ≤ τ₁, shown as bounds, left out of every
+    fit and counted in NetFit.censored)."""
     tau, var, boot, lam = series(run, basis)
+    criteria = _criteria(criteria)
     if tau.size < 2 or tau[0] != 0:
         raise theory.SpecbiasError("a network run needs its τ = 0 checkpoint and at least one more")
     v0, v0b = var[0], boot[0]
     out = {}
     for crit in criteria:
-        ts, tb = _crossings(tau, var, boot, lam, crit)
-        point = theory.fit_exponent(lam, ts, v0, gray_zone)
-        reps = [theory.fit_exponent(lam, t, v, gray_zone) for t, v in zip(tb, v0b)]
+        ts, tb, cs, cb = _crossings(tau, var, boot, lam, crit)
+        point = _fit_measured(lam, ts, cs, v0, gray_zone)
+        reps = [_fit_measured(lam, t, c, v, gray_zone) for t, c, v in zip(tb, cb, v0b)]
         fits = {d: _combine(point[d], np.array([r[d].alpha for r in reps])) for d in point}
-        out[crit] = {"tau_star": ts, "tau_star_boot": tb, "v0": v0, "fits": fits}
+        ratio, outside = v0 / lam, ~in_gray_zone(v0, lam, gray_zone)
+        for d, sel in (("increasing", ratio < 1), ("decreasing", ratio > 1)):
+            fits[d].censored = int(np.sum(cs & sel & outside))
+        out[crit] = {"tau_star": ts, "tau_star_boot": tb, "v0": v0, "fits": fits, "censored": cs,
+                     "censored_boot": cb}
     return out
 
 
@@ -101,10 +138,11 @@ def all_emerged(run, criteria=("geometric",), basis: str = "eigen") -> str | Non
     after this one cannot change the τ* table, the exponents or their CIs (`emergence`); only what is
     read at the last checkpoint (the converged-variance verdict) is then not measured."""
     tau, var, boot, lam = series(run, basis)
+    criteria = _criteria(criteria)
     if tau.size < 2:
         return None
     for crit in criteria:
-        ts, tb = _crossings(tau, var, boot, lam, crit)
+        ts, tb = _crossings(tau, var, boot, lam, crit)[:2]
         if (np.isnan(ts) & ~starts_inside(var[0], lam, crit)).any() or \
                 (np.isnan(tb) & ~starts_inside(boot[0], lam, crit)).any():
             return None
@@ -113,22 +151,62 @@ def all_emerged(run, criteria=("geometric",), basis: str = "eigen") -> str | Non
             f"bootstrap replicates) by step {int(steps[-1])}")
 
 
+def within_ci(ref: dict, other: dict) -> dict:
+    """Does `other` (one criterion's entry of `emergence`, e.g. a mixed-precision run) agree with `ref`
+    (the float32 run) within ref's CIs? τ*: every mode where either is finite lies inside ref's bootstrap
+    95% interval of τ* (NaN in both counts as agreement); α per direction: inside ref's combined CI.
+    Returns {"ok", "tau_outside": indices, "alpha": {direction: (ref α, other α, ref CI, inside)}}."""
+    q = (1 - CONFIDENCE) / 2
+    boot = np.asarray(ref["tau_star_boot"], float)
+    boot = np.where(np.isfinite(boot), boot, np.inf)  # a replicate that never crosses: later than any τ
+    lo, hi = np.quantile(boot, q, axis=0, method="lower"), np.quantile(boot, 1 - q, axis=0, method="higher")
+    t_ref, t = np.asarray(ref["tau_star"], float), np.asarray(other["tau_star"], float)
+    both_nan = np.isnan(t_ref) & np.isnan(t)
+    inside = both_nan | (np.isfinite(t) & (t >= np.minimum(lo, t_ref)) & (t <= np.maximum(hi, t_ref)))
+    alpha = {}
+    for d, f in ref["fits"].items():
+        g = other["fits"][d]
+        ok = (np.isnan(f.alpha) and np.isnan(g.alpha)) or bool(f.ci[0] <= g.alpha <= f.ci[1])
+        alpha[d] = (float(f.alpha), float(g.alpha), tuple(f.ci), ok)
+    return {"ok": bool(inside.all() and all(a[3] for a in alpha.values())),
+            "tau_outside": np.nonzero(~inside)[0].tolist(), "alpha": alpha}
+
+
 def q_effective(v0, sigma0: float = 0.002, sigmaT: float = 80.0) -> float:
     """The Q with σ_0^{2(1−Q)} σ_T^{2Q} = median(v₀): the linear model with the network's τ = 0 variance."""
-    v = float(np.median(np.asarray(v0, float)))
+    v = float(np.median(V.as_array("initial variance (v0)", v0, positive=True)))
+    sigma0, sigmaT = V.sampling_range(sigma0, sigmaT)
     return float(np.log(v / sigma0**2) / np.log(sigmaT**2 / sigma0**2))
+
+
+def _times(name: str, value) -> np.ndarray:
+    """Emergence times: 1-D (or replicates × modes), > 0 or NaN (never crossed)."""
+    arr = V.as_array(name, value, positive=True, allow_nan=True)
+    if arr.ndim == 0:
+        raise theory.SpecbiasError(f"{name} must hold one time per mode, got a single number")
+    return arr
 
 
 def time_scale(tau_star, ref, tau_boot=None, use=None) -> dict:
     """Factor c in τ*_network ≈ c·τ*_linear (geometric mean over the modes `use` where both are
     finite), its bootstrap CI, and the residual spread (standard deviation of ln(τ*_network/(c τ*_linear)))."""
-    r = np.log(np.asarray(tau_star) / np.asarray(ref))
-    ok = np.isfinite(r) & (True if use is None else np.asarray(use))
+    tau_star, ref = _times("tau_star", tau_star), _times("ref", ref)
+    V.same_shape(tau_star=tau_star, ref=ref)
+    use = None if use is None else np.asarray(use, bool)
+    if use is not None:
+        V.same_shape(tau_star=tau_star, use=use)
+    if tau_boot is not None and np.size(tau_boot):
+        tau_boot = _times("tau_boot", tau_boot)
+        if tau_boot.ndim != 2 or tau_boot.shape[1:] != tau_star.shape:
+            raise theory.SpecbiasError(f"tau_boot must be (replicates, {tau_star.size}) like tau_star, got "
+                                       f"shape {tau_boot.shape}")
+    r = np.log(tau_star / ref)
+    ok = np.isfinite(r) & (True if use is None else use)
     if ok.sum() < 2:
         return {"factor": np.nan, "ci": (np.nan, np.nan), "residual_sd": np.nan, "n": int(ok.sum())}
     c = float(np.mean(r[ok]))
     ci = (np.nan, np.nan)
-    if tau_boot is not None and len(tau_boot):
+    if tau_boot is not None and np.size(tau_boot):
         rb = np.log(np.asarray(tau_boot) / np.asarray(ref)[None, :])[:, ok]
         mb = np.array([np.mean(x[np.isfinite(x)]) if np.isfinite(x).any() else np.nan for x in rb])
         mb = mb[np.isfinite(mb)]
@@ -150,8 +228,14 @@ def sampler_bias(lam, sampler: dict) -> np.ndarray:
 
     from numerics.samplers import edm_schedule, heun
 
-    lam_t = torch.as_tensor(np.asarray(lam, float), dtype=torch.float64)
-    sched = edm_schedule(int(sampler["heun_steps"]), sampler["sigma0"], sampler["sigmaT"], sampler["rho"])
+    lam = np.atleast_1d(V.variances(lam))
+    if lam.ndim != 1:
+        raise theory.SpecbiasError(f"variances (lam) must be 1-D (one per mode), got shape {lam.shape}")
+    V.record("sampler", sampler, ("heun_steps", "sigma0", "sigmaT", "rho"))
+    steps = V.count("sampler heun_steps", sampler["heun_steps"], hi=10**6)
+    s0, sT = V.sampling_range(sampler["sigma0"], sampler["sigmaT"])
+    lam_t = torch.as_tensor(lam, dtype=torch.float64)
+    sched = edm_schedule(steps, s0, sT, V.positive("sampler rho", sampler["rho"]))
     gain = heun(lambda x, s: x * lam_t / (lam_t + s**2), torch.ones(1, lam_t.numel(), dtype=torch.float64),
                 sched, bool(sampler.get("final_denoise", False)))[0]
     return (sampler["sigmaT"] * gain.numpy()) ** 2 / lam_t.numpy()
@@ -164,7 +248,10 @@ def latent_variance(sampler: dict, U) -> np.ndarray:
     deviation that the one latent batch shared by every checkpoint causes (a control variate, E = 1)."""
     from numerics.nets.crn import CheckpointSampler
 
-    U = np.asarray(U, float)
+    U = V.as_array("basis (U)", U)
+    if U.ndim != 2:
+        raise theory.SpecbiasError(f"basis (U) must be a (d, m) matrix, got shape {U.shape}")
+    V.record("sampler", sampler, ("n_samples", "heun_steps", "seed"))
     z = CheckpointSampler(U.shape[0], {}, int(sampler["n_samples"]), int(sampler["heun_steps"]),
                           seed=int(sampler["seed"]), bootstrap=0).z.numpy()
     return ((z - z.mean(0)) @ U).var(0, ddof=1)
@@ -186,6 +273,7 @@ def plateau(run, basis: str = "eigen", last: int = 5) -> dict:
     """λ̃/λ over the last `last` checkpoints per mode: mean and standard deviation (the training noise
     the bootstrap CI leaves out), and the τ span they cover."""
     tau, var, _, lam = series(run, basis)
+    last = V.count("last", last, lo=1, hi=tau.size)  # last = 0 was var[-0:], every checkpoint
     r = var[-last:] / lam
     return {"mean": r.mean(0), "sd": r.std(0, ddof=1) if r.shape[0] > 1 else np.full(lam.shape, np.nan),
             "tau": (float(tau[-last:][0]), float(tau[-1]))}
@@ -193,8 +281,8 @@ def plateau(run, basis: str = "eigen", last: int = 5) -> dict:
 
 def fitted_modes(v0, lam, gray_zone=GRAY_ZONE) -> np.ndarray:
     """Increasing modes outside the gray zone (those the increasing-mode fit uses)."""
-    ratio = np.asarray(v0, float) / np.asarray(lam, float)
-    return (ratio < 1) & ~in_gray_zone(v0, lam, gray_zone)
+    outside = ~in_gray_zone(v0, lam, gray_zone)  # validates v₀, λ and the zone
+    return (np.asarray(v0, float) / np.asarray(lam, float) < 1) & outside
 
 
 def compare(run, basis: str = "eigen", criteria=("geometric", "harmonic"), em: dict | None = None) -> dict:
@@ -203,6 +291,10 @@ def compare(run, basis: str = "eigen", criteria=("geometric", "harmonic"), em: d
     Declared range (verify.tolerances "nonlinear-exponent-band"): the linear theory's own fitted α on
     the same modes, criterion and τ = 0 variance, ± the band; the rest of the classification (target
     reached, time-scale constant) is verify.departure.classify's."""
+    criteria = _criteria(criteria)
+    if em is not None and not (isinstance(em, dict) and all(c in em for c in criteria)):
+        raise theory.SpecbiasError(f"em must be verify.nonlinear.emergence's result for the criteria "
+                                   f"{', '.join(criteria)} (got {V._short(em)})")
     em = em or emergence(run, basis, criteria)
     _, var, _, lam = series(run, basis)
     sampler = run.meta["sampler"]

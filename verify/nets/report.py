@@ -4,9 +4,12 @@ Trains, with the paper's EDM protocol (protocols.md §1) and CRN checkpoint meas
 network on the Gaussian log-normal spectrum (the paper: α ≈ 1, "follows") and a small convolutional
 U-Net on the 8×8 digits measured along their principal components (the paper: near-simultaneous
 emergence, "departs"), fits the exponents with CIs that include the Monte-Carlo error, classifies each
-against the linear theory on the same spectrum, and says plainly where the result contradicts the paper.
+against the linear theory on the same spectrum. A contradiction of the paper is stated only from the paper's
+training protocol over ≥ 3 seeds (`build_paper`, verify.nets.seeds); the default preset's MLP runs a
+REDUCED protocol and is labelled so. Each network section ends with the convention ladder (verify.nets.conventions).
 Runs are saved under runs/<name>/ (numerics.run.Run, reloadable) next to report.md/.html/.json.
-Sized for < 10 min on 2 CPU cores.
+The default preset is sized for < 10 min on 2 CPU cores; nonlinear-paper (3 full trainings) and
+nonlinear-knobs (9) are heavy and not timed here.
 """
 from __future__ import annotations
 
@@ -18,10 +21,14 @@ import numpy as np
 
 from theory import output
 from theory import validate as V
+from theory.errors import SpecbiasError
 from theory.fit import in_gray_zone
 from verify import departure
 from verify.nets import analysis as NL
+from verify.nets import conventions as C
 from verify.nets import figures as F
+from verify.nets import knobs as NK
+from verify.nets import seeds as NS
 from verify.report import document as doc
 
 
@@ -41,6 +48,15 @@ class Experiment:
     #: 5–10% (40 steps: ≤ 2.4%; tests/test_nonlinear.py measures it), which alone would trip the
     #: classifier's 10% target rule for the small modes
     heun_steps: int = 40
+    #: "paper": the paper's training protocol (protocols.md §1, §4), whose verdict may contradict the paper when it
+    #: holds over ≥ 3 seeds (verify.nets.seeds); "reduced": smaller or faster, for quick looks only — its
+    #: output is labelled reduced and never states a contradiction of the paper
+    protocol: str = "reduced"
+    n_train: int | None = None  # a finite training set of n draws (the paper's 10 000), else fresh draws
+
+    def __post_init__(self):
+        if self.protocol not in ("paper", "reduced"):
+            raise SpecbiasError(f"experiment protocol must be 'paper' or 'reduced' (got {self.protocol!r})")
 
 
 EXPERIMENTS = (
@@ -56,7 +72,12 @@ def _data(exp: Experiment, seed: int):
 
     if exp.data == "digits":
         return data.digits()
-    return data.gaussian(exp.d, exp.data, seed=seed)
+    ds = data.gaussian(exp.d, exp.data, seed=seed)
+    if exp.n_train:
+        from numerics.nets.train import finite_set
+
+        ds = finite_set(ds, exp.n_train, seed=seed)
+    return ds
 
 
 def run_experiment(exp: Experiment, folder: Path, seed: int, progress: bool):
@@ -182,13 +203,38 @@ def _latent_text(run, cmp) -> str:
             "(a diagnostic; the verdict uses the direct measurement and its bootstrap CI).")
 
 
+def _ladder_blocks(df) -> list:
+    """The convention ladder (verify.nets.conventions.ladder's DataFrame) with the reasons for specbias's choices."""
+    why = "; ".join(f"{k}: {v}" for k, v in C.WHY.items())
+    return [doc.p("Convention ladder (geometric criterion, this run): α under the authors' conventions (v₀ after "
+                  "the first step, Gaussian smoothing σ = 1 in checkpoint-index units, exclusion by the mean v₀, "
+                  "first checkpoint past the threshold), with each specbias choice switched on alone, and with all "
+                  "of them (= the table above). Both use this run's fixed latent batch (CRN); the authors drew "
+                  f"fresh noise at every checkpoint. Why specbias chooses as it does — {why}."),
+            doc.table(C.ladder_rows(df))]
+
+
+def paper_sentence(exp, agrees: bool, verdict: str) -> str:
+    """What one run says about the paper: never a contradiction (one seed; on a reduced protocol not even
+    the paper's setting): a contradiction is stated only by verify.nets.seeds over ≥ 3 seeds."""
+    if agrees:
+        return f"The paper reports that this kind of network {exp.paper}; this run agrees (measured: {verdict})."
+    if exp.protocol == "reduced":
+        return (f"The paper reports that this kind of network {exp.paper}; this run, on a REDUCED protocol (not "
+                f"the paper's), measures: {verdict}. That is no contradiction of the paper: the verdict against "
+                "the paper comes from the paper's protocol over ≥ 3 seeds (`--preset nonlinear-paper`).")
+    return (f"The paper reports that this kind of network {exp.paper}; this seed measures: {verdict} (one seed: "
+            "the verdict is the seed-to-seed one below).")
+
+
 def _section(exp, run, em, cmp) -> tuple[list, dict]:
     flag = cmp["flag"]
     verdict = flag.classification
     agrees = verdict.startswith("follows") == (exp.paper == "follows")
     off = _target_rows(run, em, cmp)
     shown = off[:MAX_ROWS + 1]
-    blocks = [doc.h2(exp.name), doc.p(_setup_text(run)), doc.p(_modes_text(run, em)),
+    label = "" if exp.protocol == "paper" else " (REDUCED protocol: a quick look, not the paper's)"
+    blocks = [doc.h2(exp.name + label), doc.p(_setup_text(run)), doc.p(_modes_text(run, em)),
               doc.table([["criterion", "α increasing [95% CI]", "α decreasing [95% CI]", "linear theory α ± band"]]
                         + [[c, _fit_text(e["fits"]["increasing"]), _fit_text(e["fits"]["decreasing"]),
                           (f"{cmp['linear_fit'][c]['alpha']:.3f} → [{cmp['exponent_range'][c][0]:.2f}, "
@@ -203,12 +249,16 @@ def _section(exp, run, em, cmp) -> tuple[list, dict]:
                          "checkpoint; dividing by it removes that batch's share of the deviation)"
                          + (f"; the {MAX_ROWS} farthest of {len(off) - 1} shown." if len(off) > len(shown) else ".")),
                    doc.table(shown)]
-    blocks.append(doc.p(f"The paper reports that this kind of network {exp.paper}; here it "
-                        + ("agrees." if agrees else f"**contradicts the paper** (measured: {verdict}).")))
+    ladder = C.ladder_run(run)
+    blocks += _ladder_blocks(ladder)
+    blocks.append(doc.p(paper_sentence(exp, agrees, verdict)))
     m = run.meta
     table = {"experiment": exp.name, "paper": exp.paper, "classification": verdict, "reason": flag.reason,
-             "agrees_with_paper": agrees, "Q_effective": cmp["Q_effective"], "simultaneity": flag.simultaneity,
+             "agrees_with_paper": agrees, "protocol": exp.protocol, "contradicts_paper": False,
+             "Q_effective": cmp["Q_effective"], "simultaneity": flag.simultaneity,
              "fits": {c: {d: f.as_dict() for d, f in e["fits"].items()} for c, e in em.items()},
+             "convention_ladder": ladder.to_dict("records"),
+             "top_levels": NK.top_levels(run.var_eigen, run.lam_eigen, cmp["sampler_bias"]),
              "linear_fit": cmp["linear_fit"], "exponent_range": cmp["exponent_range"],
              "time_scale": cmp["time_scale"], "off_target_modes": off,
              "sampler_bias": [float(cmp["sampler_bias"].min()), float(cmp["sampler_bias"].max())],
@@ -217,30 +267,88 @@ def _section(exp, run, em, cmp) -> tuple[list, dict]:
     return blocks, table
 
 
-def build(name: str = "nonlinear", seed: int = 0, out="reports", progress: bool = True) -> Path:
+INTRO = ("Do real networks follow the inverse-variance law τ* ∝ λ^−α, α ≈ 1? Each network is trained with the "
+         "paper's EDM protocol (log-normal σ, EDM weight and preconditioning, Adam) and measured at log-spaced "
+         "checkpoints with a fixed latent batch (CRN); v₀ is the τ = 0 measurement before any step; emergence is "
+         "the first crossing of the geometric/harmonic/arithmetic mean of v₀ and λ or entering λ(1 ± 0.2), gray "
+         "zone v₀/λ ∈ (0.5, 2) excluded; CIs combine the regression CI and a bootstrap over generated samples. "
+         "An experiment labelled REDUCED uses a smaller or faster protocol than the paper's (a quick look): it "
+         "never states a contradiction of the paper; the verdict against the paper comes from the paper's "
+         "protocol over ≥ 3 seeds (`specbias report --preset nonlinear-paper`).")
+
+
+def _experiment(exp, tmp: Path, seeds: list, progress: bool) -> tuple[list, list]:
+    """Blocks and JSON tables of one experiment: the first seed in full (figures, convention ladder); with
+    several seeds (paper protocol) each further seed's section and the verdict over seeds."""
+    from dataclasses import replace
+
+    blocks, tables, per_seed = [], [], []
+    for i, s in enumerate(seeds):
+        e = exp if len(seeds) == 1 else replace(exp, name=f"{exp.name}-seed{s}")
+        run, em, cmp = run_experiment(e, tmp, s, progress)
+        sec, table = _section(e, run, em, cmp)
+        blocks += sec + (_figures(e, run, em, cmp, tmp) if i == 0 else [])
+        tables.append(dict(table, seed=s))
+        per_seed.append((s, cmp["flag"].classification, em))
+    if len(seeds) > 1:
+        summary = NS.summarise(exp, per_seed)
+        blocks += NS.section(summary)
+        tables.append(dict(summary, experiment=f"{exp.name} (over seeds)"))
+    return blocks, tables
+
+
+def build(name: str = "nonlinear", seed: int = 0, out="reports", progress: bool = True, experiments=None,
+          seeds: int = 1, summary=None) -> Path:
     """Train, measure, fit and write the nonlinear report into out/name (atomically, theory.output.Staged;
-    name and folder checked before any training); returns the folder."""
+    name and folder checked before any training); returns the folder. experiments: default EXPERIMENTS;
+    those on the paper's protocol run with seeds seed, seed + 1, … (`seeds` of them), the others once.
+    summary: a function of the JSON tables returning blocks placed after the experiments."""
     t0 = time.perf_counter()
     seed = V.seed(seed)
+    seeds = V.count("seeds", seeds, lo=1, hi=100)
+    experiments = EXPERIMENTS if experiments is None else experiments
     output.prepare(out, name)
     with output.Staged(out, name) as tmp:
-        blocks = [doc.h1("specbias report: nonlinear denoisers"),
-                  doc.p("Do real networks follow the inverse-variance law τ* ∝ λ^−α, α ≈ 1? Each network is "
-                        "trained with the paper's EDM protocol (log-normal σ, EDM weight and preconditioning, "
-                        "Adam) and measured at log-spaced checkpoints with a fixed latent batch (CRN); v₀ is "
-                        "the τ = 0 measurement before any step; emergence is the first crossing of the "
-                        "geometric/harmonic/arithmetic mean of v₀ and λ or entering λ(1 ± 0.2), gray zone "
-                        "v₀/λ ∈ (0.5, 2) excluded; CIs combine the regression CI and a bootstrap over "
-                        "generated samples.")]
+        blocks = [doc.h1("specbias report: nonlinear denoisers"), doc.p(INTRO)]
         tables = []
-        for exp in EXPERIMENTS:
-            run, em, cmp = run_experiment(exp, tmp, seed, progress)
-            sec, table = _section(exp, run, em, cmp)
-            blocks += sec + _figures(exp, run, em, cmp, tmp)
-            tables.append(table)
+        for exp in experiments:
+            use = list(range(seed, seed + seeds)) if exp.protocol == "paper" else [seed]
+            sec, tab = _experiment(exp, tmp, use, progress)
+            blocks += sec
+            tables += tab
+        blocks += summary(tables) if summary else []
         blocks.append(doc.p(f"Total wall time {time.perf_counter() - t0:.0f} s, seed {seed}."))
         (tmp / "report.md").write_text(doc.to_markdown(blocks))
         (tmp / "report.html").write_text(doc.to_html(blocks, f"specbias report: {name}"))
-        (tmp / "report.json").write_text(output.dumps({"preset": "nonlinear", "seed": seed, "experiments": tables},
-                                                      indent=1, sort_keys=True))
+        (tmp / "report.json").write_text(output.dumps({"preset": "nonlinear", "seed": seed, "seeds": seeds,
+                                                       "experiments": tables}, indent=1, sort_keys=True))
     return Path(out) / name
+
+
+def paper_mlp():
+    """The paper's Gaussian-MLP protocol at d = 64 (protocols.md §4; d = 64 as the issue allows, d = 128 is
+    the paper's), measured with the preset's sampler (2000 CRN samples × 40 Heun steps, 40 checkpoints)."""
+    return Experiment("mlp-gaussian-d64-paper", "mlp", "lognormal", 64, "follows",
+                      {"width": 256, "depth": 4, "mapping": False, "fourier_scale": 1.0},
+                      {"lr": 1e-4, "batch": 1024}, steps=5000, checkpoints=40, n_samples=2000,
+                      protocol="paper", n_train=10_000)
+
+
+def paper_experiments() -> tuple:
+    """The paper-protocol preset: the Gaussian MLP on the paper's protocol (over seeds) and the U-Net."""
+    return (paper_mlp(),) + tuple(e for e in EXPERIMENTS if e.net != "mlp")
+
+
+def build_paper(name: str = "nonlinear-paper", seed: int = 0, out="reports", progress: bool = True) -> Path:
+    """`--preset nonlinear-paper`: the MLP verdict from the paper's protocol over NS.SEEDS seeds."""
+    return build(name, seed, out, progress, paper_experiments(), NS.SEEDS)
+
+
+def build_knobs(name: str = "nonlinear-knobs", seed: int = 0, out="reports", progress: bool = True) -> Path:
+    """`--preset nonlinear-knobs`: the reduced MLP with each protocol knob set to the paper's, one seed."""
+    return build(name, seed, out, progress, knob_experiments(), 1, NK.summary)
+
+
+def knob_experiments() -> tuple:
+    """The knob ablation's experiments: the preset's reduced MLP towards paper_mlp (verify.nets.knobs)."""
+    return NK.knob_experiments(next(e for e in EXPERIMENTS if e.net == "mlp"), paper_mlp())

@@ -14,7 +14,7 @@ from theory.sampling import DENOISER
 from verify import consistency
 from verify.properties import strategies as vs
 from verify.properties.engine import prop
-from verify.setups import carries_mean, has_model, training_setup
+from verify.setups import carries_mean, default_data, has_model, property_sizes, training_setup
 from verify.tolerances import tol
 
 
@@ -171,10 +171,7 @@ def _agreement(arch):
     from numerics import train
     from verify.agreement import compare
 
-    # one mode carrying the mean for mean models (see verify.setups); Fourier models get N > 5 so the
-    # default local kernel (K = 5) is narrower than the signal
-    sizes = st.integers(1, 1) if carries_mean(arch) else st.integers(6, 9) if arch.basis == "fourier" \
-        else st.integers(2, 5)
+    sizes = st.integers(*property_sizes(arch))  # verify.setups decides the data and its sizes
 
     @given(d=sizes, data=st.data(), seed=st.integers(0, 2**16))
     def trained_model_follows_theory(d, data, seed):
@@ -200,9 +197,7 @@ def _shared_rate(arch):
 
     @given(N=st.integers(2, 6), beta=st.floats(0.0, 3.0), tau=vs.times(1e-3, 1.0))
     def learns_N_times_faster_than_linear(N, beta, tau):
-        from numerics import data
-
-        ds = data.stationary(N, beta=beta)
+        ds = default_data(arch, N, beta=beta)  # a stationary 1/f^β signal (verify.setups)
         lam = ds.basis("fourier")[0]
         sig = np.geomspace(0.01, 10.0, 5)
         shared = theory.get(arch.name).weight(lam[None, :], sig[:, None], tau, **{"N": N})

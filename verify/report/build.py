@@ -20,47 +20,20 @@ from verify.localconv import report as report_localconv
 from verify.report import data as R
 from verify.report import document as doc
 from verify.report.figure_blocks import figure_blocks as _figures
-from verify.setups import data_kind
+from verify.setups import data_kind, report_data
 from verify.tolerances import tol
 
 
-def datasets(preset: R.Preset, seed: int) -> dict:
-    """The built-in data: per basis, the spectrum used for theory and the departure data sets,
-    and the (small) data set used for training."""
-    from numerics import data
-
-    gauss = data.gaussian(preset.d, "lognormal", seed=seed)
-    stat = data.stationary(preset.d, beta=2.0, seed=seed)
-    rows = data.image_rows("camera", N=preset.d)
-    patch = data.patches(P=int(round(np.sqrt(preset.d))), seed=seed)
-    return {
-        "eigen": {"theory": ("gaussian-lognormal", gauss.lam),
-                  "departure": {f"gaussian-lognormal (d={gauss.d})": gauss.lam,
-                                f"camera patches (d={patch.d})": patch.lam},
-                  "train": data.spectrum("lognormal", preset.train_d, seed=seed)},
-        "fourier": {"theory": ("stationary-powerlaw", stat.basis("fourier")[0]),
-                    "departure": {f"stationary 1/f² (N={stat.d})": stat.basis("fourier")[0],
-                                  f"camera rows (N={rows.d})": rows.basis("fourier")[0]},
-                    "train": data.power_spectrum(preset.train_d, "powerlaw", 2.0)},
-        "fourier2d": {"theory": ("stationary-powerlaw-2d", data.power_spectrum_2d(side(preset.d))),
-                      "departure": {f"stationary 2-D 1/f² ({side(preset.d)}×{side(preset.d)})":
-                                    data.power_spectrum_2d(side(preset.d))},
-                      "train": data.power_spectrum(preset.train_d, "powerlaw", 2.0)},  # setups: 4 × 4
-    }
-
-
-def side(n: int) -> int:
-    """The side of the square image closest below n pixels (at least 3, the default kernel P)."""
-    return max(3, int(np.sqrt(n)))
-
-
 def compute(archs, preset: R.Preset, seed: int, progress: bool = True) -> list[R.ArchResult]:
-    data_sets = datasets(preset, seed)
+    data_sets = {}  # per data kind, built once (verify.setups.report_data decides them)
     results = []
     bar = tqdm(total=3 * len(archs), desc="specbias report", disable=not progress, unit="step")
     for name in archs:
         arch = theory.get(name)
-        ds = data_sets[data_kind(arch)]  # 2-D: images
+        kind = data_kind(arch)
+        if kind not in data_sets:
+            data_sets[kind] = report_data(arch, preset.d, preset.train_d, seed)
+        ds = data_sets[kind]
         bar.set_postfix_str(f"{name}: theory")
         res = R.theory_result(name, ds["theory"][0], ds["theory"][1], preset)
         R.exponent_table(res)

@@ -33,7 +33,7 @@ def finite_size(kind: str, m: int) -> Tol:
     """The finite-size tolerance row for `kind` ("overlap" or "top-eigenvalue") at size m = min(d, nM)."""
     if m < TABULATED_D[0]:
         raise SpecbiasError(f"no finite-size tolerance below min(d, nM) = {TABULATED_D[0]} (got {m}): "
-                            "THEORY §5.2 states none")
+                            "theory.md §5.2 states none")
     ref = max(x for x in TABULATED_D if x <= m)
     return tol(f"spiked-{kind}-d{ref}")
 

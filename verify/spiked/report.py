@@ -41,7 +41,7 @@ def _f(x, spec=".3g") -> str:
 
 
 def _spiked_blocks(res) -> list:
-    b = [doc.h2("Spiked covariance model: overlap and top eigenvalue vs noise (THEORY §5.2)")]
+    b = [doc.h2("Spiked covariance model: overlap and top eigenvalue vs noise (theory.md §5.2)")]
     b.append(doc.figure("overlap.png", "Squared overlap α² = ⟨û, u⟩² and top eigenvalue of the PCA of n noisy "
                         "samples (one noise draw each) vs s²/s_c²: limits as lines, Monte-Carlo means ± standard "
                         "error as points (hollow: inside the threshold window, not compared)."))
@@ -57,7 +57,7 @@ def _spiked_blocks(res) -> list:
         rows.append([r["d"], _f(r["overlap_error_max"]), _f(r["overlap_finite_size"]), _f(r["overlap_se_max"]),
                      _f(r["top_rel_error_max"]), _f(r["top_finite_size"]), "pass" if r["ok"] else "FAIL"])
     b.append(doc.table(rows))
-    b.append(doc.p(f"Allowed error = finite-size part (THEORY §5.2, shrinking with the size m = min(d, nM)) + "
+    b.append(doc.p(f"Allowed error = finite-size part (theory.md §5.2, shrinking with the size m = min(d, nM)) + "
                    f"{tol('spiked-monte-carlo').abs:g} standard errors of the mean over draws "
                    f"({tol('spiked-monte-carlo').reason})."))
     m = res["sizes"]["m_draws"]
@@ -76,7 +76,7 @@ def _other_blocks(res) -> list:
                     "noisy-PCA denoiser's Jacobian follows α²(s²); the finite-sample Wiener filter (fresh noise, "
                     "M = ∞) keeps Ŝ's basis at every σ. Any torch callable D(x, σ) goes through "
                     "numerics.spiked.jacobian.alignment (torch.func.jacrev).")]
-    b.append(doc.h2("Order of fixation during sampling (THEORY §5.3)"))
+    b.append(doc.h2("Order of fixation during sampling (theory.md §5.3)"))
     b.append(doc.figure("fixation.png", "Noise variance at which the running clean estimate of each mode reaches "
                         "1/√2 of its final value, along EDM Heun trajectories (256 steps) of the Wiener filter of "
                         "each data set's covariance, against (μ + s_min²)/r² − μ."))
@@ -86,7 +86,7 @@ def _other_blocks(res) -> list:
         rows.append([name, v["lam"].size, _f(v["ratio_min"], ".5f"), _f(v["ratio_max"], ".5f"),
                      "pass" if ok else "FAIL"])
     b.append(doc.table(rows))
-    b.append(doc.h2("Reverse chains and power iteration (THEORY §5.4)"))
+    b.append(doc.h2("Reverse chains and power iteration (theory.md §5.4)"))
     b.append(doc.figure("chains.png", "The chains built from a finite-sample Wiener filter Ŝ(Ŝ + s²I)⁻¹: per-mode "
                         "factors (left), collapse of a random start onto Ŝ's leading eigenvector (middle), and the "
                         "power-iteration rate (right)."))
@@ -103,7 +103,7 @@ def _other_blocks(res) -> list:
     b.append(doc.h2("Three clocks"))
     b.append(doc.figure("clocks.png", "Against the eigenvalue λ: training time τ* ∝ 1/λ (left axis), the "
                         "learnability threshold s_c² = λ√(n/d) and the fixation noise s_fix² ∝ λ (right axis)."))
-    b.append(doc.h2("Finite training sets: KL(n, τ) (THEORY §5.1)"))
+    b.append(doc.h2("Finite training sets: KL(n, τ) (theory.md §5.1)"))
     b.append(doc.figure("kl.png", "Generated law N(μ̂, C̃(τ)) of the linear denoiser trained on n samples (the "
                         "first paper's closed forms on Ŝ's spectrum), against the data law and the training-set "
                         f"Gaussian; d = {kl['lam'].size}, mean of 8 draws."))
@@ -115,7 +115,7 @@ def _other_blocks(res) -> list:
 
 
 def _conventions() -> list:
-    return [doc.h2("Conventions (THEORY §5 leaves these open)"), doc.p(
+    return [doc.h2("Conventions (the paper leaves these open; theory.md §5)"), doc.p(
         "Noise level as the variance s² (σ = s). Noisy PCA: uncentred second moment (1/nM)Σ y yᵀ of the nM noisy "
         "vectors. Threshold window |ℓ − √γ| < √γ/2. Finite-sample endpoint: training set centred, mean added back "
         "(N(μ̂, Ŝ), Ŝ with 1/n); the raw-second-moment alternative is `centred=False` / `specbias spiked kl --raw`. "
@@ -132,9 +132,10 @@ def build(name: str = "spiked", seed: int = 0, out="reports", progress: bool = T
         for fig in ("overlap", "jacobian", "fixation", "chains", "clocks", "kl"):
             getattr(RF, fig)(tmp / f"{fig}.png", res[fig])
         blocks = [doc.h1(f"specbias report: {name} (finite training sets, spiked covariance, power iteration)"),
-                  doc.p("The second paper's claims (seed 003) in the linear case: PCA of noisy samples aligns with "
-                        "the data only below a critical noise λ√(n/d); high-variance modes are fixed first; repeated "
-                        f"Wiener denoising is power iteration. Seed {seed}, float64.")]
+                  doc.p("The second paper's claims (Weitzner et al., arXiv 2410.14730) in the linear case: PCA of "
+                        "noisy samples aligns with the data only below a critical noise λ√(n/d); high-variance "
+                        "modes are fixed first; repeated Wiener denoising is power iteration. "
+                        f"Seed {seed}, float64.")]
         blocks += _spiked_blocks(res) + _other_blocks(res) + _conventions()
         doc.write_report(tmp, name, blocks, _tables(res, seed), _arrays(res))
     return Path(out) / name
