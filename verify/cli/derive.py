@@ -12,7 +12,10 @@ def cmd_derive(args) -> int:
 
     loaded = load_modules(args.module)
     user = args.arch.endswith(".py") or any(a.name == args.arch for a in loaded)
-    archs = registry.load_module(args.arch) if args.arch.endswith(".py") else [registry.get(args.arch)]
+    if args.solve:
+        from theory.solve.cli import solved_archs
+    archs = solved_archs(args.arch) if args.solve else registry.load_module(args.arch) \
+        if args.arch.endswith(".py") else [registry.get(args.arch)]
     ok = True
     for arch in archs:
         try:
@@ -32,4 +35,6 @@ def add_parsers(sub) -> None:
     p.add_argument("arch", help="architecture name, or a path to a module that registers one")
     add_module_option(p)
     p.add_argument("--param", action="append", metavar="NAME=VALUE", help="architecture parameter")
+    p.add_argument("--solve", action="store_true", help="solve a module's theory.solve.Spec (θ, ψ, L, initial "
+                   "value) and print the closed forms as LaTeX and Python before the checks")
     p.set_defaults(func=cmd_derive)
