@@ -7,13 +7,28 @@ from verify.cli import argtypes as T
 from verify.cli.modules import add_module_option, load_modules
 
 
+def solved_archs(path: str) -> list:
+    """`--solve`: the solved architectures a module registers (`ARCH = theory.solve.solved(SPEC)`), each
+    printed as LaTeX and Python."""
+    from theory.solve.arch import SolvedArchitecture
+    from theory.solve.latex import print_solved
+
+    if not path.endswith(".py"):
+        raise SpecbiasError(f"--solve takes a module path (FILE.py) declaring a theory.solve.Spec (got {path!r})")
+    archs = [a for a in registry.load_module(path) if isinstance(a, SolvedArchitecture)]
+    if not archs:
+        raise SpecbiasError(f"{path} registers no solved architecture: declare a theory.solve.Spec and end with "
+                            "`ARCH = theory.solve.solved(SPEC)` (docs/extending.md)")
+    for arch in archs:
+        print_solved(arch)
+    return archs
+
+
 def cmd_derive(args) -> int:
     from theory.report_derivation import print_derivation
 
     loaded = load_modules(args.module)
     user = args.arch.endswith(".py") or any(a.name == args.arch for a in loaded)
-    if args.solve:
-        from theory.solve.cli import solved_archs
     archs = solved_archs(args.arch) if args.solve else registry.load_module(args.arch) \
         if args.arch.endswith(".py") else [registry.get(args.arch)]
     ok = True
