@@ -32,6 +32,7 @@ def _typo(tmp_path) -> Path:
     return path
 
 
+@pytest.mark.slow  # two pytest subprocesses (~8 s idle); CI runs it with -m slow
 def test_researchers_file_passes_for_a_right_theory_and_fails_for_a_wrong_one(tmp_path):
     right = _pytest(RIDGE)
     assert right.returncode == 0 and "4 passed" in right.stdout, right.stdout[-1500:]

@@ -16,6 +16,7 @@ from theory.labelled import write_netcdf
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow  # the notebook-style script end to end (~15 s idle); CI runs it with -m slow
 def test_workbench_script_runs(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg")
     res = subprocess.run([sys.executable, str(ROOT / "docs" / "examples" / "workbench.py"), str(tmp_path)],
