@@ -47,6 +47,18 @@ def test_contradiction_only_from_three_paper_seeds_that_all_disagree(protocol, v
     assert out["alpha"]["geometric/increasing"]["per_seed"] == [1.0 + 0.1 * s for s in range(len(verdicts))]
 
 
+def test_context_names_the_authors_slopes_and_the_linear_prediction():
+    exp = RN.Experiment("x", "mlp", "lognormal", 8, "follows", protocol="paper",
+                        paper_slopes=(("d = 128", 0.76, 1.64),))
+    per = [(s, "departs", _em(a)) for s, a in enumerate((0.7, 0.8, 0.9))]
+    out = NS.summarise(exp, per, [(1.31, (1.01, 1.61))] * 3)
+    text = NS.context_text(out)
+    half = 4.302652729911275 * 0.1 / np.sqrt(3)  # t_{0.975, 2} · sd / √3, sd = 0.1
+    assert f"mean α over seeds 0.800 [{0.8 - half:.3f}, {0.8 + half:.3f}]" in text
+    assert "d = 128: 0.76 / 1.64" in text and "predicts 1.310, 1.310, 1.310" in text and "[1.01, 1.61]" in text
+    assert NS.context_text(NS.summarise(_exp(), [(0, "departs", _em(np.nan))])) == ""
+
+
 def test_one_run_never_states_a_contradiction():
     for protocol in ("reduced", "paper"):
         text = RN.paper_sentence(_exp(protocol), False, "departs")
