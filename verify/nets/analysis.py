@@ -172,6 +172,36 @@ def within_ci(ref: dict, other: dict) -> dict:
             "tau_outside": np.nonzero(~inside)[0].tolist(), "alpha": alpha}
 
 
+def within_two_sample(ref: dict, other: dict, v0, lam, gray_zone=GRAY_ZONE) -> dict:
+    """Do two runs measured with DIFFERENT Monte-Carlo errors (e.g. 2000 vs 1000 CRN samples per checkpoint)
+    agree? within_ci's yardstick (ref's own bootstrap interval) is too narrow for a run whose own sampling
+    error is larger. Here, per mode outside the gray zone (those that enter the fits; v₀, λ of ref) with a
+    finite τ* in both: z = |ln τ*_other − ln τ*_ref| / √(s_ref² + s_other²), s = the standard deviation of
+    ln τ* over each run's bootstrap replicates; agreement when max z ≤ the Bonferroni 95% bound
+    Φ⁻¹(1 − 0.025/m) over the m modes compared (treating the runs as independent: with shared latents the
+    difference's true spread is smaller, so the check errs towards passing). α per direction: inside ref's
+    combined CI, as within_ci. Returns {"ok", "z_max", "bound", "modes", "tau_outside", "alpha"}."""
+    from scipy import stats
+
+    def log_sd(boot):
+        lb = np.log(np.asarray(boot, float))
+        return np.array([np.std(c[np.isfinite(c)], ddof=1) if np.isfinite(c).sum() >= 10 else np.nan
+                         for c in lb.T])
+
+    t_ref, t = np.asarray(ref["tau_star"], float), np.asarray(other["tau_star"], float)
+    V.same_shape(ref_tau_star=t_ref, other_tau_star=t)
+    use = ~in_gray_zone(v0, lam, gray_zone) & np.isfinite(t_ref) & np.isfinite(t)
+    se = np.hypot(log_sd(ref["tau_star_boot"]), log_sd(other["tau_star_boot"]))
+    use &= np.isfinite(se) & (se > 0)
+    z = np.abs(np.log(t[use] / t_ref[use])) / se[use]
+    m = int(use.sum())
+    bound = float(stats.norm.ppf(1 - (1 - CONFIDENCE) / 2 / max(m, 1)))
+    alpha = within_ci(ref, other)["alpha"]
+    ok = bool(m > 0 and z.max() <= bound and all(a[3] for a in alpha.values()))
+    return {"ok": ok, "z_max": float(z.max()) if m else np.nan, "bound": bound, "modes": m,
+            "tau_outside": np.nonzero(use)[0][z > bound].tolist(), "alpha": alpha}
+
+
 def q_effective(v0, sigma0: float = 0.002, sigmaT: float = 80.0) -> float:
     """The Q with σ_0^{2(1−Q)} σ_T^{2Q} = median(v₀): the linear model with the network's τ = 0 variance."""
     v = float(np.median(V.as_array("initial variance (v0)", v0, positive=True)))
