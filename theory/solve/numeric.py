@@ -44,6 +44,8 @@ class SeparableGain:
             from .implicit import u, w, y
             self.A = sp.lambdify(args[1:], implicit.A, "numpy")
             self.G = sp.lambdify((u, w), implicit.G, "numpy")
+            self.A_mp = sp.lambdify(args[1:], implicit.A, "mpmath")
+            self.G_mp = sp.lambdify((u, w), implicit.G, "mpmath")
             self.dG_y = sp.lambdify(y, implicit.dG_y, "numpy") if implicit.dG_y is not None else None
             self.q = implicit.q
         self.f = sp.lambdify(args, ode, "numpy")
@@ -51,6 +53,7 @@ class SeparableGain:
         self.K = sp.lambdify(args[1:], fixed_point, "numpy")
         self.K_mp = sp.lambdify(args[1:], fixed_point, "mpmath")
         self.slope = sp.lambdify(args, sp.diff(ode, S.psi).subs(S.psi, fixed_point), "numpy")
+        self.df = sp.lambdify(args, sp.diff(ode, S.psi), "numpy")
         # f = (ψ − K)·f₁(ψ) with K a simple root: g = −s/f₁(ψ) never forms (ψ − K)/(ψ − K) near K
         f1 = sp.factor(sp.cancel(ode / (S.psi - fixed_point)))
         simple = sp.fraction(f1)[1].subs(S.psi, fixed_point) != 0
@@ -166,14 +169,23 @@ class SeparableGain:
             slope = -self.slope(K, *rest) * np.ones_like(K)
             z = np.where(T[:, -1:] < tau, Z_IMPLICIT + (tau - T[:, -1:]) * slope, z)
             psi = np.where(z < 0, Q + (K - Q) * special.expit(z), K - (K - Q) * special.expit(-z))
+            # below the scan (τ < τ(−Z), ψ − Q < e^{−Z}|K − Q|) or τ|f'(Q)| < 1e−8: the Taylor polynomial
+            # ψ = Q + τf(Q)(1 + τf'(Q)/2), whose remainder ~ (τf')²/6 relative to ψ − Q is negligible there
+            fq, dfq = self.f(Q, *rest) * tau, self.df(Q, *rest) * tau
+            psi = np.where((T[:, :1] > tau) | (np.abs(dfq) < 1e-8), Q + fq * (1 + dfq / 2), psi)
         return np.where(still[:, None], Q, psi).reshape(-1)
 
     def weight_mp(self, lam, sigma, tau, Q, eta, *params):
-        """ψ at the working precision by the separable integral in v (module doc), Newton from float64."""
+        """ψ at the working precision: Newton on the closed-form τ(ψ) where there is one (the reference
+        of `verify`), else on the separable integral by quadrature (module doc)."""
+        if self.implicit is not None:
+            return self.weight_mp_closed(lam, sigma, tau, Q, eta, *params)
+        return self.weight_mp_quadrature(lam, sigma, tau, Q, eta, *params)
+
+    def _mp_setup(self, lam, sigma, tau, Q, eta, params):
+        """(K, ψ(v), h(v) = dτ/dv, v from the float64 answer) for the Newton solves in v = −ln(1 − s)."""
         rest = (lam, sigma, eta, *params)
         K = self.K_mp(*rest)
-        if tau == 0 or K == Q or self.f_mp(Q, *rest) == 0:
-            return Q
 
         def psi(v):
             return K - (K - Q) * mp.exp(-v)
@@ -186,7 +198,46 @@ class SeparableGain:
         start = float(self.weight(float(lam), float(sigma), float(tau), float(Q), float(eta),
                                   *(float(v) for v in params)))
         frac = min(max((start - float(Q)) / float(K - Q), 1e-300), 1 - 1e-16)
-        v = -mp.log1p(-frac)  # Newton from the float64 answer
+        return K, psi, h, -mp.log1p(-frac)
+
+    def _still(self, lam, sigma, tau, Q, eta, params) -> bool:
+        return tau == 0 or self.K_mp(lam, sigma, eta, *params) == Q or self.f_mp(Q, lam, sigma, eta, *params) == 0
+
+    def weight_mp_closed(self, lam, sigma, tau, Q, eta, *params):
+        """Newton in v on τ(v) = (G(u) − G(u₀))/A − τ, the closed form of theory.solve.implicit evaluated
+        directly in mpmath (no bracketing scan, no split at U_SPLIT: the float64 path's algorithm is not
+        repeated), with as many extra digits as G(u) − G(u₀) cancels, plus 20."""
+        if self._still(lam, sigma, tau, Q, eta, params):
+            return Q
+        dps = mp.mp.dps
+        K, psi, h, v = self._mp_setup(lam, sigma, tau, Q, eta, params)
+        A = self.A_mp(lam, sigma, eta, *params)
+        p0 = Q / K
+        u0, w0 = p0 ** (mp.mpf(1) / self.q), abs(1 - p0)
+        lost = mp.log10(abs(self.G_mp(u0, w0)) / abs(A * tau) + 1)  # digits G(u) − G(u₀) cancels, at most
+        with mp.extradps(int(lost) + 20):
+            K, psi, h, v = K, psi, h, +v
+            G0 = self.G_mp(p0 ** (mp.mpf(1) / self.q), abs(1 - p0))
+
+            def T(v):
+                p = psi(v) / K
+                return (self.G_mp(p ** (mp.mpf(1) / self.q), abs(1 - p0) * mp.exp(-v)) - G0) / A
+
+            for _ in range(60):
+                if v > 2.3 * dps + 10:  # ψ = K to the working precision
+                    return +K
+                step = (T(v) - tau) / h(v)
+                v -= step
+                if abs(step) < mp.mpf(10) ** (-dps - 5) * max(1, abs(v)):
+                    break
+            return psi(v)
+
+    def weight_mp_quadrature(self, lam, sigma, tau, Q, eta, *params):
+        """Newton in v on τ(v) = ∫_0^v h − τ by tanh-sinh, each step adding ∫ over [v_new, v]: the
+        separable integral itself, independent of the closed form (a cross-check of it)."""
+        if self._still(lam, sigma, tau, Q, eta, params):
+            return Q
+        K, psi, h, v = self._mp_setup(lam, sigma, tau, Q, eta, params)
         T = mp.quad(h, [0, min(v, 1), v] if v > 1 else [0, v])  # τ(v), then by increments
         for _ in range(60):
             if v > 2.3 * mp.mp.dps + 10:  # ψ = K to the working precision
@@ -215,20 +266,30 @@ def log_variance_mp(weight_mp, sigma0, sigmaT, panels: int = 4):
     return mp.log(sigmaT**2) - 2 * total
 
 
+_LEGENDRE: dict = {}
+
+
 def _legendre(n: int):
-    """Gauss–Legendre nodes and weights on [−1, 1] at the working precision (Newton on P_n)."""
+    """Gauss–Legendre nodes and weights on [−1, 1] at the working precision (Newton on P_n at 10 extra
+    digits until the step is below the working precision; cached per precision)."""
+    key = (n, mp.mp.prec)
+    if key in _LEGENDRE:
+        return _LEGENDRE[key]
     xs, ws = [], []
-    for i in range(1, n + 1):
-        x = mp.cos(mp.pi * (i - mp.mpf(1) / 4) / (n + mp.mpf(1) / 2))
-        for _ in range(100):
-            p0, p1 = mp.mpf(1), x
-            for k in range(2, n + 1):
-                p0, p1 = p1, ((2 * k - 1) * x * p1 - (k - 1) * p0) / k
-            dp = n * (x * p1 - p0) / (x * x - 1)
-            dx = p1 / dp
-            x -= dx
-            if abs(dx) < mp.mpf(10) ** (-mp.mp.dps - 5):
-                break
-        xs.append(x)
-        ws.append(2 / ((1 - x * x) * dp * dp))
-    return xs, ws
+    tiny = mp.mpf(10) ** (-mp.mp.dps - 2)
+    with mp.extradps(10):
+        for i in range(1, n + 1):
+            x = mp.cos(mp.pi * (i - mp.mpf(1) / 4) / (n + mp.mpf(1) / 2))
+            for _ in range(100):
+                p0, p1 = mp.mpf(1), x
+                for k in range(2, n + 1):
+                    p0, p1 = p1, ((2 * k - 1) * x * p1 - (k - 1) * p0) / k
+                dp = n * (x * p1 - p0) / (x * x - 1)
+                dx = p1 / dp
+                x -= dx
+                if abs(dx) < tiny:
+                    break
+            xs.append(x)
+            ws.append(2 / ((1 - x * x) * dp * dp))
+    _LEGENDRE[key] = [+x for x in xs], [+w for w in ws]
+    return _LEGENDRE[key]
