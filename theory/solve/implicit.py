@@ -45,13 +45,14 @@ class ImplicitTime:
     F0: sp.Expr  # in p, free of parameters
     q: int
     G: sp.Expr  # antiderivative in u (ln|·| throughout), with ln|p − 1| written ln w
-    G_plain: sp.Expr  # the same before that rewriting (what is printed)
+    G_plain: sp.Expr  # sympy's antiderivative as it came (printed with ln|·|)
     check: D.Check  # dG/du = q u^{q−1}/F₀(u^q)
     dG_y: sp.Expr | None = None  # −G'(1/y)/y² in y (the symbol `y`) where regular at y = 0, else None
 
     def tau_expr(self, fixed_point: sp.Expr) -> sp.Expr:
         """τ as a sympy expression of ψ, Q and the parameters (for printing and the mpmath reference)."""
-        at = lambda x: self.G_plain.subs(u, (x / fixed_point) ** sp.Rational(1, self.q))  # noqa: E731
+        G = self.G_plain.replace(sp.log, lambda a: sp.log(sp.Abs(a)))
+        at = lambda x: G.subs(u, (x / fixed_point) ** sp.Rational(1, self.q))  # noqa: E731
         return (at(S.psi) - at(S.Q)) / self.A
 
 
