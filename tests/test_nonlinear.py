@@ -337,6 +337,20 @@ def test_nonlinear_report_plumbing_without_training(tmp_path, monkeypatch):
     assert json.loads((tmp_path / "nl" / "report.json").read_text())["experiments"] == []
 
 
+def test_quick_preset_runs_the_quick_experiments_once(tmp_path, monkeypatch):
+    """`--preset nonlinear-quick` is wired to QUICK with one seed (no training: QUICK emptied)."""
+    import json
+
+    from verify.cli import main
+    from verify.nets import report as RN
+
+    monkeypatch.setattr(RN, "QUICK", ())
+    monkeypatch.setattr(RN, "EXPERIMENTS", None)  # the default preset's list must not be used
+    assert main(["report", "--preset", "nonlinear-quick", "--out", str(tmp_path), "--no-progress"]) == 0
+    payload = json.loads((tmp_path / "nonlinear-quick" / "report.json").read_text())
+    assert payload["experiments"] == [] and payload["seeds"] == 1
+
+
 def test_finite_training_set_is_measured_against_its_empirical_covariance():
     """With n training draws the optimum is the empirical covariance (protocols.md §2): targets and basis
     are its eigen-decomposition, computed here independently; the population spectrum is kept in meta."""

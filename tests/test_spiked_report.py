@@ -27,7 +27,7 @@ def test_default_report_points_to_the_spiked_report():
     assert "../spiked/report.md" in text and "--preset spiked" in text
     from verify.cli.report import REPORTS
 
-    assert set(REPORTS) == {"spiked", "nonlinear", "nonlinear-paper", "nonlinear-knobs"}
+    assert set(REPORTS) == {"spiked", "nonlinear", "nonlinear-paper", "nonlinear-quick", "nonlinear-knobs"}
     assert all(callable(f) for f in REPORTS.values())
 
 

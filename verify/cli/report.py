@@ -26,6 +26,12 @@ def _nonlinear_paper(name, **kw):
     return build_paper(name, **kw)
 
 
+def _nonlinear_quick(name, **kw):
+    from verify.nets.report import build_quick
+
+    return build_quick(name, **kw)
+
+
 def _nonlinear_knobs(name, **kw):
     from verify.nets.report import build_knobs
 
@@ -35,8 +41,9 @@ def _nonlinear_knobs(name, **kw):
 #: presets that write a report of their own: name → builder, called (name, seed=, out=, progress=)
 REPORTS = {
     "spiked": _spiked,  # Weitzner et al.: finite sets, spiked covariance, chains
-    "nonlinear": _nonlinear,  # Wang & Pehlevan: MLP and conv U-Net trained like the paper
-    "nonlinear-paper": _nonlinear_paper,  # the MLP on the paper's protocol over 3 seeds (heavy)
+    "nonlinear": _nonlinear,  # Wang & Pehlevan: the MLP on the paper's protocol over 3 seeds, and a conv U-Net
+    "nonlinear-paper": _nonlinear_paper,  # the same MLP without the preset's shortcuts (float32, 2000 samples)
+    "nonlinear-quick": _nonlinear_quick,  # a REDUCED MLP and the U-Net, one seed each (a quick look)
     "nonlinear-knobs": _nonlinear_knobs,  # which protocol knob makes the reduced MLP settle low (heavy)
 }
 

@@ -1,6 +1,6 @@
 """Which protocol knob makes the reduced MLP preset settle below target? (`--preset nonlinear-knobs`)
 
-The reduced preset (verify.nets.report.EXPERIMENTS: width 128, 3 blocks, Fourier scale 16 with the
+The reduced MLP of `--preset nonlinear-quick` (verify.nets.report.QUICK: width 128, 3 blocks, Fourier scale 16 with the
 mapping MLP, Adam lr 5e-4, batch 256, 3000 steps, fresh draws) against the paper's Gaussian-MLP protocol
 (verify.nets.report.paper_mlp: width 256, 4 blocks, Fourier scale 1 without mapping, lr 1e-4, batch
 1024, 5000 steps, a finite set of 10 000; protocols.md §4): one experiment per knob, the reduced protocol with
