@@ -10,6 +10,7 @@ from scipy.integrate import quad
 from theory import symbols as S
 from theory.solve import Antiderivative, Spec, SolvedArchitecture
 from theory.solve.implicit import implicit_time
+from theory.solve.numeric import SeparableGain
 from theory.solve.ode import GainSolution, classify, derive_ode, fixed_point
 from verify.properties.architectures import _float64_matches_mpmath
 from verify.tolerances import tol
@@ -75,3 +76,21 @@ def test_a_perturbed_float64_evaluator_fails_float64_vs_mpmath(monkeypatch):
     monkeypatch.setattr(ARCH.numeric, "A", lambda *r: A(*r) * (1 + 1e-6))
     with pytest.raises(AssertionError, match="does not match"):
         _float64_matches_mpmath(ARCH, **args)
+
+
+def test_the_implicit_path_is_generic_deep_linear_L4():
+    """Nothing above is specific to L = 3: at L = 4 (q = 2, G = 2/u + ln|u − 1| − ln(u + 1)) the float64
+    ψ matches the independent mpmath separable integral."""
+    b = sp.symbols("b1:5", positive=True)
+    gb = sp.Mul(*b)
+    ode = derive_ode(Spec("deep4_t", theta=b, gain=gb, loss=S.denoiser_loss(gb),
+                          reduce={bi: S.psi ** sp.Rational(1, 4) for bi in b}))
+    fp = fixed_point(ode, S.Q)
+    imp, why = implicit_time(ode, fp)
+    assert imp is not None and imp.q == 2, why
+    gain = SeparableGain(ode, fp, (), imp)
+    for point in [(0.1, 0.7, 3.0, 0.1, 1.0), (1e-4, 50.0, 1e-5, 0.2, 1.0), (5.0, 0.05, 0.2, 0.9, 1.0)]:
+        got = float(gain.weight(*point))
+        with mp.workdps(30):
+            ref = float(gain.weight_mp_quadrature(*map(mp.mpf, point)))
+        assert abs(got - ref) <= tol("float64-vs-mpmath").rel * abs(ref), (point, got, ref)
