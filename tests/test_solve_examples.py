@@ -12,6 +12,7 @@ import theory
 from theory import derive as D
 from theory import symbols as S
 from theory.solve import Spec, solve
+from theory.solve.implicit import implicit_time
 from theory.solve.numeric import SeparableGain
 from theory.solve.ode import derive_ode, fixed_point
 from verify.cli import main
@@ -47,10 +48,13 @@ def test_eps_prediction_gives_the_one_layer_law():
     assert D.check_zero("eps", got.solution() - theory.get("linear").solution(), "ε-prediction ψ − one-layer ψ").ok
 
 
-def test_separable_gain_matches_solve_ivp_of_the_derived_ode():
-    """The no-closed-form path (deep linear L = 3) against an independent ODE solution."""
+@pytest.mark.parametrize("closed", [True, False], ids=["closed-form-tau", "running-quadrature"])
+def test_separable_gain_matches_solve_ivp_of_the_derived_ode(closed):
+    """The no-closed-form path (deep linear L = 3) against an independent ODE solution, both ways: ψ from
+    the closed-form τ(ψ) (theory.solve.implicit) and from the running quadrature of the separable integral."""
     ode = derive_ode(deep3_spec())
-    gain = SeparableGain(ode, fixed_point(ode, S.Q), ())
+    fp = fixed_point(ode, S.Q)
+    gain = SeparableGain(ode, fp, (), implicit_time(ode, fp)[0] if closed else None)
     f = sp.lambdify((S.psi, S.lam, S.sigma), ode.subs(S.eta, 1), "numpy")
     t = tol("ode-solver")
     points = [(0.1, 0.7, 3.0, 0.1), (5.0, 0.05, 0.2, 0.9), (1e-3, 2.0, 40.0, 0.5), (30.0, 10.0, 1e-3, 0.02)]
@@ -86,7 +90,8 @@ def test_example_derive_solve(name, capsys):
     out = capsys.readouterr().out
     assert "result: all checks pass" in out and "ODE class" in out
     if name == "deep3":
-        assert "no explicit closed form: separable" in out
+        assert "no explicit closed form: separable" in out and "implicit τ(ψ) in closed form" in out
+        assert "def tau_of_psi(" in out and r"\tau(\psi) =" in out
     elif name == "lr_schedule":
         assert "sampling integral   no closed form found" in out
     else:
@@ -101,12 +106,11 @@ def test_example_derive_solve(name, capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [n for n in NAMES if n != "deep3"])
+@pytest.mark.parametrize("name", NAMES)
 def test_example_verifies_with_the_ci_profile(name, capsys):
-    """Includes theory-vs-numerics: the declared torch model trained by gradient descent. deep3 (no closed
-    form) is not here: its float64-vs-mpmath reference (Newton for ψ at each σ-point) did not finish in 40
-    minutes and even its other six properties ran > 5 minutes on an idle machine: issue 19's open part,
-    not a pass (its derivation and the numeric gain against solve_ivp are tested above)."""
+    """Every property, float64-vs-mpmath included, and theory-vs-numerics: the declared torch model trained
+    by gradient descent. deep3 (no explicit ψ(τ)) verifies through its closed-form τ(ψ) and quadrature
+    over σ (theory.solve.implicit, numeric): ~55 s on a loaded 2-core machine."""
     assert main(["verify", f"solve_{name}", "--module", example(name), "--profile", "ci"]) == 0
     assert " 0 failed" in capsys.readouterr().out
     theory.unregister(f"solve_{name}")
@@ -124,3 +128,20 @@ def test_training_check_fails_with_the_wrong_torch_model(tmp_path, capsys):
                      "--only", "theory-vs-numerics"]) == 1
     finally:
         theory.unregister("wrong_lr_model")
+
+
+@pytest.mark.slow
+def test_deep3_with_a_loss_missing_its_factor_2_fails_against_training(tmp_path, capsys):
+    """deep3 solved from a loss whose −2λψ lost its factor 2 is self-consistent (every closed-form check
+    passes), but the trained DeepLinear follows the true loss: theory-vs-numerics must fail."""
+    text = Path(example("deep3")).read_text()
+    wrong = tmp_path / "wrong_deep3_loss.py"
+    loss = "loss=S.denoiser_loss(a[0] * a[1] * a[2])"
+    assert loss in text
+    wrong.write_text(text.replace(loss, loss[:-1] + " + S.lam * a[0] * a[1] * a[2])")
+                     .replace('"solve_deep3"', '"wrong_deep3_loss"'))
+    try:
+        assert main(["verify", "wrong_deep3_loss", "--module", str(wrong), "--profile", "ci",
+                     "--only", "theory-vs-numerics"]) == 1
+    finally:
+        theory.unregister("wrong_deep3_loss")

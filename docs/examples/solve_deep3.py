@@ -1,7 +1,8 @@
 """The balanced deep linear denoiser at depth L = 3, for `derive --solve`: ψ = a₁a₂a₃ on the balanced
 manifold a_i = ψ^{1/3}. The gain ODE dψ/dτ = −6ηψ^{4/3}((σ² + λ)ψ − λ) is separable with no explicit
-solution: `--solve` says so, ψ comes from the separable integral (theory.solve.numeric) and ln λ̃ from
-quadrature. Training: numerics' DeepLinear (default depth 3, balanced aligned init)."""
+solution: `--solve` says so and finds the implicit one, τ(ψ) in closed form (theory.solve.implicit);
+ψ is its root (theory.solve.numeric) and ln λ̃ is quadrature over σ. Training: numerics' DeepLinear
+(default depth 3, balanced aligned init)."""
 import sympy as sp
 
 from theory import symbols as S

@@ -43,7 +43,7 @@ class SolvedArchitecture(Architecture):
             if gain.fixed_point is None or spec.sampling != "denoiser":
                 raise SpecbiasError(f"{spec.name}: {gain.note}; no unique fixed point of a scalar gain ODE, "
                                     "so no numeric gain either")
-            self.numeric = SeparableGain(gain.ode, gain.fixed_point, self.param_symbols)
+            self.numeric = SeparableGain(gain.ode, gain.fixed_point, self.param_symbols, gain.implicit)
             self.reference_guard = False
         self._lv64 = codegen.LogVarianceCode(anti, self.sampling, self.param_symbols) if anti.expr is not None else None
         self._optimum = None

@@ -46,6 +46,11 @@ def python_source(arch) -> str:
     if arch.solved_gain.solution is not None:
         args = ", ".join(["lam", str(arch.sampling.variable), "tau", "Q", "eta"] + params)
         lines += [f"def psi({args}):", f"    return {_code(arch.solved_gain.solution)}"]
+    if arch.solved_gain.implicit is not None:
+        args = ", ".join(["psi", "lam", str(arch.sampling.variable), "Q", "eta"] + params)
+        tau = arch.solved_gain.implicit.tau_expr(arch.solved_gain.fixed_point)
+        lines += [f"def tau_of_psi({args}):  # ψ(τ): its root between Q and ψ*; cancels for ψ, Q ≫ ψ*",
+                  f"    return {_code(tau)}"]
     if arch.anti.expr is not None:
         gen = arch.sampling.log_variance_expr(arch.anti.expr)
         args = ", ".join(["lam", "tau", "Q", "eta", "sigma0", "sigmaT"] + params)
@@ -63,11 +68,11 @@ def scan(arch, n_lam: int = 5, params=None) -> dict:
     (λ log-spaced over domain.lam, τ ∈ {1e−3, 1, 1e2, 1e4, τ_max}, Q at both ends and the middle of its
     range (a fixed point Q moved in by 1% of the range), σ log-spaced over [1e−3, 1e2] (t ∈ [0, 1] for
     flows)), and how many grid entries the
-    closed form handed to quadrature. Without a closed form the mpmath gain is slow: a smaller grid
-    (ln λ̃ at one τ)."""
+    closed form handed to quadrature. Without a closed form ψ(τ) or τ(ψ) the mpmath gain (a quadrature
+    per Newton step) is slow: a smaller grid (ln λ̃ at one τ)."""
     params = params or {}
     dom = arch.domain
-    closed = arch.solved_gain.solution is not None
+    closed = arch.solved_gain.solution is not None or arch.solved_gain.implicit is not None
     lam = np.geomspace(*dom.lam, n_lam if closed else 2)
     taus = [1e-3, 1.0, 1e2, 1e4, dom.tau[1]] if closed else [0.3, 3.0]
     lo, hi = arch.q_range
@@ -92,6 +97,7 @@ def scan(arch, n_lam: int = 5, params=None) -> dict:
             if err > worst_l:
                 worst_l, where_l = err, f"τ = {tau:g}, Q = {Q:g}"
     points = len(taus) * len(Qs) * lam.size
+    where_w = where_w or "equal at every grid point"
     return {"weight": (worst_w, where_w), "log_variance": (worst_l, where_l),
             "fallback_entries": arch.fallbacks.entries - before, "points": points,
             "fallback_where": arch.fallbacks.last}
@@ -105,6 +111,8 @@ def print_solved(arch, measure: bool = True) -> None:
     print(f"solved gain         {g.note}")
     if g.solution is not None:
         print(f"  ψ = {sp.sstr(g.solution)}")
+    if g.implicit is not None:
+        print(f"  τ = {sp.sstr(g.implicit.tau_expr(g.fixed_point))}")
     if anti.expr is not None:
         print(f"sampling integral   {'; '.join(dict.fromkeys(anti.methods))}")
         print(f"  ln H = {sp.sstr(anti.expr)}")
@@ -116,6 +124,8 @@ def print_solved(arch, measure: bool = True) -> None:
     print("LaTeX:")
     if g.solution is not None:
         print(r"  \psi(" + tex(arch.sampling.variable) + r",\tau) = " + tex(g.solution))
+    if g.implicit is not None:
+        print(r"  \tau(\psi) = " + tex(g.implicit.tau_expr(g.fixed_point)))
     if anti.expr is not None:
         print(r"  \ln\tilde\lambda = " + tex(arch.sampling.log_variance_expr(anti.expr)))
     print("  " + latex)

@@ -6,7 +6,8 @@ learning-rate multiplier folded into the loss). It is autonomous; its class deci
 - Bernoulli f = aψ + bψ² (the logistic of Prop. 5.1, eq. 8): dsolve ('Bernoulli');
 - anything else autonomous is separable: dsolve is tried (under a time limit) and an implicit
   answer, or none, is reported as "no explicit closed form" with the class, and the gain is then
-  computed numerically from the separable integral (theory.solve.numeric).
+  computed numerically from the separable integral (theory.solve.numeric), in closed form τ(ψ) where
+  theory.solve.implicit finds one (the deep linear L = 3 case).
 For the linear and Bernoulli classes the solution is written in the papers' form with decaying
 exponentials (no e^{+cτ} that overflows in float64) and checked equal to dsolve's answer.
 """
@@ -18,6 +19,7 @@ import sympy as sp
 
 from .. import derive as D
 from .. import symbols as S
+from .implicit import implicit_time
 from .limits import attempt
 
 DSOLVE_SECONDS = 8.0
@@ -32,6 +34,7 @@ class GainSolution:
     solution: sp.Expr | None  # ψ(τ), explicit, or None
     fixed_point: sp.Expr | None  # the stable nonzero root of f
     note: str  # how it was solved, or why not
+    implicit: object = None  # theory.solve.implicit.ImplicitTime: τ(ψ) in closed form where ψ(τ) is not
 
 
 def derive_ode(spec) -> sp.Expr:
@@ -101,8 +104,13 @@ def solve_gain(ode: sp.Expr, initial: sp.Expr = S.Q, seconds: float = DSOLVE_SEC
             and not sol.rhs.has(_y) and not sol.rhs.has(sp.Integral)
         if not explicit:
             said = why or "dsolve returned only an implicit relation between ψ and τ"
-            return GainSolution(ode, kind, hints, None, fp,
-                                f"no explicit closed form: {kind}; dsolve ('{hint}'): {said}")
+            note = f"no explicit closed form: {kind}; dsolve ('{hint}'): {said}"
+            implicit, why_not = implicit_time(ode, fp)
+            note += (f"; implicit τ(ψ) in closed form (ψ = ψ*·u^{implicit.q}, partial fractions in u; "
+                     f"{implicit.check.status} check of dG/du), ψ(τ) by a bracketed root find"
+                     if implicit is not None else f"; no closed-form τ(ψ) either ({why_not}): the separable "
+                     "integral by quadrature")
+            return GainSolution(ode, kind, hints, None, fp, note, implicit)
     sol, why = attempt(lambda: sp.dsolve(eq, _y(S.tau), ics={_y(0): initial}), seconds)
     form = canonical(kind, ode, initial, fp)
     if sol is None or isinstance(sol, list):
