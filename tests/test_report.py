@@ -30,6 +30,7 @@ def test_all_files_and_tables(quick_report):
     assert md.count("Tolerances") == 1  # once, not once per run
 
 
+@pytest.mark.slow  # a second full quick report (~12 s idle): kept out of the default suite's 5-minute budget
 def test_rerun_is_identical(quick_report):
     out, folder = quick_report
     before = _digests(folder)

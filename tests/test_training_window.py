@@ -26,6 +26,7 @@ def test_window_reaches_past_the_slowest_emergence():
     assert capped["tau_max"] == 2.0 and capped["capped"]
 
 
+@pytest.mark.slow  # a full report build (~9 s idle): kept out of the default suite's 5-minute budget
 def test_short_window_is_reported_not_passed(tmp_path, monkeypatch):
     short = R.Preset(d=16, train_d=8, checkpoints=6, n_tau=40, train_tau_max=0.003, window_margin=1e-3,
                      window_cap=1.0)
