@@ -1,10 +1,18 @@
 """A wall-clock limit for sympy calls that can run for minutes (dsolve, integrate): SIGALRM in the main
-thread; elsewhere the call runs without a limit (said in the returned note)."""
+thread; elsewhere the call runs without a limit (said in the returned note).
+
+The alarm REPEATS every REPEAT_S seconds after the limit until the block ends: a TimedOut raised where it
+is swallowed — inside a gc callback (Hypothesis installs one; Python then prints "Exception ignored") or a
+library's broad `except Exception` — must not cancel the limit. A one-shot alarm lost that way let
+dsolve run unbounded in a long pytest session (the slow suite hung on importing the deep3 example)."""
 from __future__ import annotations
 
 import signal
 import threading
 from contextlib import contextmanager
+
+
+REPEAT_S = 0.25  # seconds between repeated alarms once the limit has passed
 
 
 class TimedOut(Exception):
@@ -21,12 +29,17 @@ def time_limit(seconds: float):
         raise TimedOut
 
     old = signal.signal(signal.SIGALRM, _raise)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, REPEAT_S)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+        while True:  # an alarm landing in the clean-up raises here: retry until disarmed and restored
+            try:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, old)
+                break
+            except TimedOut:
+                continue
 
 
 def attempt(fn, seconds: float):

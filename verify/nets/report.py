@@ -249,9 +249,9 @@ def paper_sentence(exp, agrees: bool, verdict: str) -> str:
     if exp.protocol == "reduced":
         return (f"The paper reports that this kind of network {exp.paper}; this run, on a REDUCED protocol (not "
                 f"the paper's), measures: {verdict}. That is no contradiction of the paper: the verdict against "
-                "the paper comes from the paper's protocol over ≥ 3 seeds (`--preset nonlinear-paper`).")
+                "the paper comes from the paper's protocol over ≥ 3 seeds (`--preset nonlinear`).")
     return (f"The paper reports that this kind of network {exp.paper}; this seed measures: {verdict} (one seed: "
-            "the verdict is the seed-to-seed one below).")
+            "the verdict is the one over seeds that opens this experiment).")
 
 
 def _section(exp, run, em, cmp) -> tuple[list, dict]:
@@ -301,7 +301,7 @@ INTRO = ("Do real networks follow the inverse-variance law τ* ∝ λ^−α, α 
          "zone v₀/λ ∈ (0.5, 2) excluded; CIs combine the regression CI and a bootstrap over generated samples. "
          "An experiment labelled REDUCED uses a smaller or faster protocol than the paper's (a quick look): it "
          "never states a contradiction of the paper; the verdict against the paper comes from the paper's "
-         "protocol over ≥ 3 seeds (`specbias report --preset nonlinear-paper`).")
+         "protocol over ≥ 3 seeds (`specbias report --preset nonlinear`).")
 
 
 LINKS = ("The agreement report for the linear theory is [reports/default/report.md](../default/report.md) "
