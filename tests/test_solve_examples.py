@@ -116,18 +116,22 @@ def test_example_verifies_with_the_ci_profile(name, capsys):
     theory.unregister(f"solve_{name}")
 
 
+def _training_check_fails(tmp_path, name: str, example_name: str, text: str) -> None:
+    """The example `example_name`'s text, changed, saved as module `name`: theory-vs-numerics must fail."""
+    wrong = tmp_path / f"{name}.py"
+    wrong.write_text(text.replace(f'"solve_{example_name}"', f'"{name}"'))
+    try:
+        assert main(["verify", name, "--module", str(wrong), "--profile", "ci", "--only", "theory-vs-numerics"]) == 1
+    finally:
+        theory.unregister(name)
+
+
 @pytest.mark.slow
 def test_training_check_fails_with_the_wrong_torch_model(tmp_path, capsys):
     """The per-level-rate example trained with the plain Linear (no σ^{2p} weight) must fail theory-vs-numerics."""
     text = Path(example("lr_schedule")).read_text()
-    wrong = tmp_path / "wrong_lr_model.py"
-    wrong.write_text(text.replace("numerics.models.reweighted:LevelRateLinear", "numerics.models:Linear")
-                     .replace('"solve_lr_schedule"', '"wrong_lr_model"'))
-    try:
-        assert main(["verify", "wrong_lr_model", "--module", str(wrong), "--profile", "ci",
-                     "--only", "theory-vs-numerics"]) == 1
-    finally:
-        theory.unregister("wrong_lr_model")
+    _training_check_fails(tmp_path, "wrong_lr_model", "lr_schedule",
+                          text.replace("numerics.models.reweighted:LevelRateLinear", "numerics.models:Linear"))
 
 
 @pytest.mark.slow
@@ -135,13 +139,7 @@ def test_deep3_with_a_loss_missing_its_factor_2_fails_against_training(tmp_path,
     """deep3 solved from a loss whose −2λψ lost its factor 2 is self-consistent (every closed-form check
     passes), but the trained DeepLinear follows the true loss: theory-vs-numerics must fail."""
     text = Path(example("deep3")).read_text()
-    wrong = tmp_path / "wrong_deep3_loss.py"
     loss = "loss=S.denoiser_loss(a[0] * a[1] * a[2])"
     assert loss in text
-    wrong.write_text(text.replace(loss, loss[:-1] + " + S.lam * a[0] * a[1] * a[2])")
-                     .replace('"solve_deep3"', '"wrong_deep3_loss"'))
-    try:
-        assert main(["verify", "wrong_deep3_loss", "--module", str(wrong), "--profile", "ci",
-                     "--only", "theory-vs-numerics"]) == 1
-    finally:
-        theory.unregister("wrong_deep3_loss")
+    _training_check_fails(tmp_path, "wrong_deep3_loss", "deep3",
+                          text.replace(loss, loss[:-1] + " + S.lam * a[0] * a[1] * a[2])"))
